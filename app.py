@@ -1,0 +1,122 @@
+"""complaint-tickets: the Chalice app. Routes only parse, authorize, call one service, render."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
+
+from chalicelib.api import http
+from chalicelib.api.http import ANY_CONTENT, endpoint
+from chalicelib.api.logs import logger
+
+app = Chalice(app_name="complaint-tickets")
+app.log.setLevel("WARNING")
+
+# On AWS, API Gateway validates Cognito tokens before the Lambda runs. Locally the app verifies
+# its own tokens (AUTH_MODE=local), so the Cognito authorizer is attached only when deployed.
+_cognito = CognitoUserPoolAuthorizer(
+    "CognitoAuth", provider_arns=["arn:aws:cognito-idp:region:account:userpool/filled-by-infra"]
+)
+AUTH: Any = _cognito if os.environ.get("AUTH_MODE", "cognito") == "cognito" else None
+
+
+def _services() -> Any:
+    from chalicelib.services import context
+
+    return context.deps()
+
+
+def _catalog() -> Any:
+    from chalicelib.catalog import get_catalog
+
+    return get_catalog()
+
+
+@app.route("/health", methods=["GET"])
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.route("/openapi.json", methods=["GET"], authorizer=AUTH)
+@endpoint
+def openapi() -> Response:
+    from chalicelib.api.openapi import document
+
+    http.caller(app.current_request)
+    return http.json_response(document())
+
+
+@app.route("/tickets", methods=["POST"], content_types=ANY_CONTENT, authorizer=AUTH)
+@endpoint
+def create_ticket() -> Response:
+    from chalicelib.services import tickets
+
+    req = app.current_request
+    caller = http.caller(req)
+    body = http.read_json(req)
+    created = tickets.create_ticket(
+        caller, body, http.header(req, "Idempotency-Key"), _services(), _catalog()
+    )
+    t = created.ticket
+    headers = {"Location": f"/tickets/{t.id}", "ETag": str(t.version)}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return http.json_response(t.to_api(), 201, headers)
+
+
+@app.route("/tickets", methods=["GET"], authorizer=AUTH)
+@endpoint
+def list_tickets() -> Response:
+    from chalicelib.services import tickets
+
+    req = app.current_request
+    return http.json_response(tickets.list_tickets(http.caller(req), http.query(req), _services()))
+
+
+@app.route("/tickets/{ticket_id}", methods=["GET"], authorizer=AUTH)
+@endpoint
+def get_ticket(ticket_id: str) -> Response:
+    from chalicelib.services import tickets
+
+    t = tickets.get_ticket(http.caller(app.current_request), ticket_id, _services())
+    return http.json_response(t.to_api(), headers={"ETag": str(t.version)})
+
+
+@app.route("/tickets/{ticket_id}/history", methods=["GET"], authorizer=AUTH)
+@endpoint
+def ticket_history(ticket_id: str) -> Response:
+    from chalicelib.services import tickets
+
+    items = tickets.history(http.caller(app.current_request), ticket_id, _services())
+    return http.json_response({"items": items})
+
+
+@app.route("/customers/{service_number}/tickets", methods=["GET"], authorizer=AUTH)
+@endpoint
+def customer_tickets(service_number: str) -> Response:
+    from chalicelib.services import tickets
+
+    req = app.current_request
+    result = tickets.customer_tickets(http.caller(req), service_number, http.query(req), _services())
+    return http.json_response(result)
+
+
+@app.route("/audit", methods=["GET"], authorizer=AUTH)
+@endpoint
+def audit() -> Response:
+    from chalicelib.services import tickets
+
+    req = app.current_request
+    return http.json_response(tickets.query_audit(http.caller(req), http.query(req), _services()))
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def sweep(event: Any) -> dict[str, Any]:
+    """Chase what is due: for now, restart lifecycles that never started."""
+    from chalicelib.services import sweep as sweeping
+
+    result = sweeping.run(_services())
+    logger.info("sweep finished", extra=result)
+    return result

@@ -1,0 +1,226 @@
+"""pynamodb models of the four tables. Key patterns are in each docstring.
+
+Times are stored as UTC ISO 8601 strings so they sort as they compare.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib import config
+
+
+class _Index(GlobalSecondaryIndex):
+    class Meta:
+        projection = AllProjection()
+
+
+class StatusIndex(_Index):
+    class Meta(_Index.Meta):
+        index_name = "status-index"
+
+    status = UnicodeAttribute(hash_key=True)
+    createdAt = UnicodeAttribute(range_key=True)
+
+
+class DepartmentIndex(_Index):
+    class Meta(_Index.Meta):
+        index_name = "department-index"
+
+    department = UnicodeAttribute(hash_key=True)
+    createdAt = UnicodeAttribute(range_key=True)
+
+
+class CategoryIndex(_Index):
+    class Meta(_Index.Meta):
+        index_name = "category-index"
+
+    category = UnicodeAttribute(hash_key=True)
+    createdAt = UnicodeAttribute(range_key=True)
+
+
+class CustomerIndex(_Index):
+    class Meta(_Index.Meta):
+        index_name = "customer-index"
+
+    serviceNumber = UnicodeAttribute(hash_key=True)
+    createdAt = UnicodeAttribute(range_key=True)
+
+
+class MonthIndex(_Index):
+    class Meta(_Index.Meta):
+        index_name = "month-index"
+
+    month = UnicodeAttribute(hash_key=True)
+    createdAt = UnicodeAttribute(range_key=True)
+
+
+class BreachedIndex(_Index):
+    """Sparse: only breached tickets carry `breachedKey`."""
+
+    class Meta(_Index.Meta):
+        index_name = "breached-index"
+
+    breachedKey = UnicodeAttribute(hash_key=True)
+    createdAt = UnicodeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex):
+    """Sparse: only tickets with work due carry `dueKey`; the sweep reads `nextDueAt <= now`."""
+
+    class Meta:
+        index_name = "due-index"
+        projection = KeysOnlyProjection()
+
+    dueKey = UnicodeAttribute(hash_key=True)
+    nextDueAt = UnicodeAttribute(range_key=True)
+
+
+class TicketModel(Model):
+    """One item per ticket. Key: id = ticket id (ULID, sortable by intake time)."""
+
+    class Meta:
+        table_name = config.tickets_table()
+
+    id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    source = UnicodeAttribute(null=True)
+    complainant = JSONAttribute()
+    serviceNumber = UnicodeAttribute()
+    category = UnicodeAttribute(null=True)
+    phenomenon = UnicodeAttribute(null=True)
+    description = UnicodeAttribute()
+    occurredAt = UnicodeAttribute(null=True)
+    location = JSONAttribute(null=True)
+    expectedResult = UnicodeAttribute(null=True)
+    fields = JSONAttribute(null=True)
+    urgent = BooleanAttribute(default=False)
+    flags = ListAttribute(null=True)
+    classification = JSONAttribute(null=True)
+    slaLevel = UnicodeAttribute(null=True)
+    dueAt = UnicodeAttribute(null=True)
+    stepDueAt = UnicodeAttribute(null=True)
+    progressDueAt = UnicodeAttribute(null=True)
+    finalDueAt = UnicodeAttribute(null=True)
+    breached = BooleanAttribute(default=False)
+    breachedKey = UnicodeAttribute(null=True)
+    escalationLevel = NumberAttribute(default=0)
+    priority = UnicodeAttribute(default="normal")
+    emergency = BooleanAttribute(default=False)
+    escalated = BooleanAttribute(default=False)
+    blacklisted = BooleanAttribute(default=False)
+    department = UnicodeAttribute(null=True)
+    departments = ListAttribute(null=True)
+    repeatOf = UnicodeAttribute(null=True)
+    appealOf = UnicodeAttribute(null=True)
+    bulletinId = UnicodeAttribute(null=True)
+    answerScript = UnicodeAttribute(null=True)
+    workflowStatus = UnicodeAttribute(default="pending")
+    executionArn = UnicodeAttribute(null=True)
+    extra = JSONAttribute(null=True)
+    createdAt = UnicodeAttribute()
+    updatedAt = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    month = UnicodeAttribute()
+    dueKey = UnicodeAttribute(null=True)
+    nextDueAt = UnicodeAttribute(null=True)
+
+    status_index = StatusIndex()
+    department_index = DepartmentIndex()
+    category_index = CategoryIndex()
+    customer_index = CustomerIndex()
+    month_index = MonthIndex()
+    breached_index = BreachedIndex()
+    due_index = DueIndex()
+
+
+class EventModel(Model):
+    """A ticket's history. Key: ticketId, sk = `<UTC time>#<unique suffix>` (time order)."""
+
+    class Meta:
+        table_name = config.events_table()
+
+    ticketId = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    role = UnicodeAttribute()
+    action = UnicodeAttribute()
+    fromStatus = UnicodeAttribute(null=True)
+    toStatus = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    details = JSONAttribute(null=True)
+
+
+class AuditByTicket(_Index):
+    class Meta(_Index.Meta):
+        index_name = "ticket-index"
+
+    ticketId = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
+class AuditByActor(_Index):
+    class Meta(_Index.Meta):
+        index_name = "actor-index"
+
+    actor = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
+class AuditByDay(_Index):
+    class Meta(_Index.Meta):
+        index_name = "day-index"
+
+    day = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
+class AuditModel(Model):
+    """Who read or wrote which ticket. Key: id (ULID); indexes by ticket, actor and UTC day."""
+
+    class Meta:
+        table_name = config.audit_table()
+
+    id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute()
+    day = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    role = UnicodeAttribute()
+    action = UnicodeAttribute()
+    ticketId = UnicodeAttribute()
+    requestId = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(default="ok")
+    expiresAt = TTLAttribute(null=True)
+
+    ticket_index = AuditByTicket()
+    actor_index = AuditByActor()
+    day_index = AuditByDay()
+
+
+class IdempotencyModel(Model):
+    """Idempotency-Key records. Key: `<user sub>#<key>`; expire after a day (TTL)."""
+
+    class Meta:
+        table_name = config.idempotency_table()
+
+    key = UnicodeAttribute(hash_key=True)
+    fingerprint = UnicodeAttribute()
+    ticketId = UnicodeAttribute()
+    createdAt = UnicodeAttribute()
+    expiresAt = TTLAttribute(null=True)
+
+
+ALL_MODELS = (TicketModel, EventModel, AuditModel, IdempotencyModel)

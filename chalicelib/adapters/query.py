@@ -1,0 +1,45 @@
+"""Shared pieces of index queries: time-range conditions and opaque page cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.expressions.condition import Condition
+
+from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.tickets import storage_time
+
+
+def time_range(
+    attr: UnicodeAttribute, start: datetime | None, end: datetime | None
+) -> Condition | None:
+    """A range-key condition for stored UTC times between start and end (both optional)."""
+    if start is not None and end is not None:
+        return attr.between(storage_time(start), storage_time(end))
+    if start is not None:
+        return attr >= storage_time(start)
+    if end is not None:
+        return attr <= storage_time(end)
+    return None
+
+
+def encode_cursor(state: dict[str, Any]) -> str:
+    raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    bad = ValidationFailed([FieldError("cursor", "is not a cursor this API issued")])
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(value, dict):
+        raise bad
+    return value

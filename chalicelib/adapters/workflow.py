@@ -1,0 +1,65 @@
+"""Step Functions: start a ticket's lifecycle execution, named after the ticket id."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from . import aws
+
+
+@dataclass(frozen=True)
+class Started:
+    execution_arn: str
+    already_existed: bool
+
+
+def execution_input(ticket_id: str) -> str:
+    """Deterministic input: a repeated start with the same name must send the same string."""
+    return json.dumps({"ticketId": ticket_id}, sort_keys=True, separators=(",", ":"))
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
+
+
+class Workflows:
+    def __init__(self, state_machine_arn: str, client: Any = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.sfn()
+
+    def start(self, ticket_id: str) -> Started:
+        """Start (or find) the ticket's execution; safe to repeat."""
+        try:
+            r = self.client.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=ticket_id,
+                input=execution_input(ticket_id),
+            )
+            return Started(r["executionArn"], False)
+        except self.client.exceptions.ExecutionAlreadyExists:
+            return Started(execution_arn(self.state_machine_arn, ticket_id), True)
+
+    def describe(self, ticket_id: str) -> dict[str, Any] | None:
+        try:
+            r: dict[str, Any] = self.client.describe_execution(
+                executionArn=execution_arn(self.state_machine_arn, ticket_id)
+            )
+            return r
+        except self.client.exceptions.ExecutionDoesNotExist:
+            return None
+
+    def history(self, execution_arn_: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn_, "maxResults": 1000}
+        while True:
+            r = self.client.get_execution_history(**kwargs)
+            events.extend(r["events"])
+            if not r.get("nextToken"):
+                return events
+            kwargs["nextToken"] = r["nextToken"]

@@ -1,0 +1,21 @@
+"""Structured JSON logs (Powertools Logger) with every phone number masked before it is written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from chalicelib.domain.masking import mask_phone
+
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    """Masks phone numbers in the whole serialized record: message, extras and exceptions."""
+
+    def serialize(self, log: Any) -> str:
+        return mask_phone(json.dumps(log, default=str, ensure_ascii=False))
+
+
+logger = Logger(service="complaint-tickets", logger_formatter=MaskingFormatter())

@@ -1,0 +1,104 @@
+"""Every environment variable the application reads, in one place.
+
+Resource names come from `infra/` (CloudFormation on AWS, the local stack on moto) through these
+variables; nothing else in `chalicelib/` reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Names of the variables, declared once so infra, the local stack and the tests agree.
+TICKETS_TABLE = "TICKETS_TABLE"
+EVENTS_TABLE = "EVENTS_TABLE"
+AUDIT_TABLE = "AUDIT_TABLE"
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+TICKET_EVENTS_TOPIC_ARN = "TICKET_EVENTS_TOPIC_ARN"
+DEPARTMENT_TOPIC_ARN = "DEPARTMENT_TOPIC_ARN"
+LIFECYCLE_STATE_MACHINE_ARN = "LIFECYCLE_STATE_MACHINE_ARN"
+TASK_TOKEN_QUEUE_URL = "TASK_TOKEN_QUEUE_URL"
+AUTH_MODE = "AUTH_MODE"
+LOCAL_JWT_SECRET = "LOCAL_JWT_SECRET"
+SLA_POLICY = "SLA_POLICY"
+CALENDAR_OVERRIDES = "CALENDAR_OVERRIDES"
+AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
+WORKFLOW_START_GRACE_SECONDS = "WORKFLOW_START_GRACE_SECONDS"
+
+ALL = (
+    TICKETS_TABLE,
+    EVENTS_TABLE,
+    AUDIT_TABLE,
+    IDEMPOTENCY_TABLE,
+    TICKET_EVENTS_TOPIC_ARN,
+    DEPARTMENT_TOPIC_ARN,
+    LIFECYCLE_STATE_MACHINE_ARN,
+    TASK_TOKEN_QUEUE_URL,
+    AUTH_MODE,
+    LOCAL_JWT_SECRET,
+    SLA_POLICY,
+    CALENDAR_OVERRIDES,
+    AUDIT_RETENTION_DAYS,
+    WORKFLOW_START_GRACE_SECONDS,
+)
+
+
+def _get(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def tickets_table() -> str:
+    return _get(TICKETS_TABLE, "complaint-tickets-tickets")
+
+
+def events_table() -> str:
+    return _get(EVENTS_TABLE, "complaint-tickets-events")
+
+
+def audit_table() -> str:
+    return _get(AUDIT_TABLE, "complaint-tickets-audit")
+
+
+def idempotency_table() -> str:
+    return _get(IDEMPOTENCY_TABLE, "complaint-tickets-idempotency")
+
+
+def ticket_events_topic_arn() -> str:
+    return _get(TICKET_EVENTS_TOPIC_ARN)
+
+
+def department_topic_arn() -> str:
+    return _get(DEPARTMENT_TOPIC_ARN)
+
+
+def lifecycle_state_machine_arn() -> str:
+    return _get(LIFECYCLE_STATE_MACHINE_ARN)
+
+
+def task_token_queue_url() -> str:
+    return _get(TASK_TOKEN_QUEUE_URL)
+
+
+def auth_mode() -> str:
+    """`cognito` (API Gateway validated the token) or `local` (the app verifies an HS256 token)."""
+    return _get(AUTH_MODE, "cognito")
+
+
+def local_jwt_secret() -> str:
+    return _get(LOCAL_JWT_SECRET)
+
+
+def sla_policy() -> str:
+    return _get(SLA_POLICY, "default")
+
+
+def calendar_overrides() -> str | None:
+    return _get(CALENDAR_OVERRIDES) or None
+
+
+def audit_retention_days() -> int:
+    return int(_get(AUDIT_RETENTION_DAYS, "1095"))
+
+
+def workflow_start_grace_seconds() -> int:
+    """How long a ticket may wait for its execution before the sweep starts it again."""
+    return int(_get(WORKFLOW_START_GRACE_SECONDS, "60"))

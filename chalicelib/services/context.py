@@ -1,0 +1,48 @@
+"""The dependencies every use case takes, built once per process from config (lazily)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from chalicelib import config
+from chalicelib.adapters.audit_repo import AuditRepository
+from chalicelib.adapters.notifier import Notifier
+from chalicelib.adapters.tickets_repo import TicketRepository
+from chalicelib.adapters.workflow import Workflows
+from chalicelib.domain.auth import Principal
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    repo: TicketRepository
+    audit: AuditRepository
+    workflows: Workflows
+    notifier: Notifier
+    clock: Callable[[], datetime] = system_clock
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, and under which request id (recorded in history and audit)."""
+
+    principal: Principal
+    request_id: str | None = None
+
+
+@cache
+def deps() -> Deps:
+    return Deps(
+        repo=TicketRepository(),
+        audit=AuditRepository(config.audit_retention_days()),
+        workflows=Workflows(config.lifecycle_state_machine_arn()),
+        notifier=Notifier(config.ticket_events_topic_arn(), config.department_topic_arn()),
+    )

@@ -1,0 +1,399 @@
+"""Use cases of intake and reading: create, get, list, a customer's tickets, history, audit.
+
+Each is a plain function taking the caller, plain inputs and the dependencies it needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib import config
+from chalicelib.adapters.audit_repo import AuditEntry, audit_to_api
+from chalicelib.adapters.query import decode_cursor, encode_cursor
+from chalicelib.adapters.tickets_repo import HistoryEvent, IdempotencyReplay
+from chalicelib.domain.auth import can_see, require_role
+from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.tickets import CatalogView, Ticket, body_fingerprint, parse_new_ticket
+from chalicelib.domain.validation import LANDLINE, MOBILE, Checker, normalize_phone, parse_instant
+from chalicelib.domain.vocabulary import STATUSES
+
+from .context import Caller, Deps
+from .intake import assess
+
+log = logging.getLogger(__name__)
+
+CREATE_ROLES = ("agent", "senior_agent", "complaint_manager")
+READ_ROLES = (
+    "agent",
+    "senior_agent",
+    "department",
+    "complaint_admin",
+    "complaint_manager",
+    "leader",
+    "operator",
+    "auditor",
+)
+AUDIT_ROLES = ("auditor",)
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+# Without `from`, an unfiltered list walks back this many months of the month index.
+LIST_MONTHS_BACK = 24
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket: Ticket
+    replayed: bool
+
+
+def create_ticket(
+    caller: Caller,
+    body: Any,
+    idempotency_key: str | None,
+    deps: Deps,
+    catalog: CatalogView,
+) -> Created:
+    """Validate, assess (classification, SLA), store atomically, then start the lifecycle."""
+    p = caller.principal
+    require_role(p, CREATE_ROLES)
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 128):
+        raise ValidationFailed([FieldError("Idempotency-Key", "must be 1 to 128 characters")])
+    now = deps.clock()
+    new = parse_new_ticket(body, catalog, now)
+    ticket_id = new_id("T", now)
+    ticket = assess(new, ticket_id, p.username, now, deps)
+    event = HistoryEvent(
+        at=now,
+        actor=p.username,
+        role=p.role,
+        action="create",
+        from_status=None,
+        to_status=ticket.status,
+        details={"channel": ticket.channel, "requestId": caller.request_id},
+        version=1,
+    )
+    audit = deps.audit.model(_audit(caller, "create", ticket_id, now))
+    key = f"{p.sub}#{idempotency_key}" if idempotency_key else None
+    grace = timedelta(seconds=config.workflow_start_grace_seconds())
+    try:
+        deps.repo.create(
+            ticket,
+            event,
+            idempotency_key=key,
+            fingerprint=body_fingerprint(body) if key else None,
+            audit=audit,
+            due_at=now + grace,
+        )
+    except IdempotencyReplay as replay:
+        existing = deps.repo.get(replay.ticket_id, consistent=True)
+        if existing is None:  # pragma: no cover - the transaction wrote both or neither
+            raise NotFound("the ticket of this idempotency key is gone") from None
+        deps.audit.record([_audit(caller, "read", existing.id, now)])
+        return Created(existing, replayed=True)
+    _start_workflow(ticket, deps)
+    return Created(ticket, replayed=False)
+
+
+def _start_workflow(ticket: Ticket, deps: Deps) -> None:
+    """Start the execution; on failure the ticket stays marked pending and the sweep restarts it."""
+    try:
+        deps.workflows.start(ticket.id)
+    except Exception:
+        log.exception(
+            "starting the workflow failed; the sweep will retry", extra={"ticketId": ticket.id}
+        )
+
+
+def get_ticket(caller: Caller, ticket_id: str, deps: Deps) -> Ticket:
+    ticket = _visible(caller, ticket_id, deps)
+    deps.audit.record([_audit(caller, "read", ticket.id, deps.clock())])
+    return ticket
+
+
+def _visible(caller: Caller, ticket_id: str, deps: Deps) -> Ticket:
+    require_role(caller.principal, READ_ROLES)
+    ticket = deps.repo.get(ticket_id) if _plausible_id(ticket_id) else None
+    # A ticket outside a department user's scope is reported as absent, not forbidden:
+    # its existence is itself information.
+    if ticket is None or not can_see(caller.principal, _departments(ticket)):
+        raise NotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+def _departments(ticket: Ticket) -> list[str]:
+    return [*ticket.departments, *([ticket.department] if ticket.department else [])]
+
+
+def _plausible_id(ticket_id: str) -> bool:
+    return 2 <= len(ticket_id) <= 64 and ticket_id.isalnum()
+
+
+def history(caller: Caller, ticket_id: str, deps: Deps) -> list[dict[str, Any]]:
+    ticket = _visible(caller, ticket_id, deps)
+    deps.audit.record([_audit(caller, "read_history", ticket.id, deps.clock())])
+    return [e.to_api() for e in deps.repo.history(ticket.id)]
+
+
+# -- lists -----------------------------------------------------------------------------------
+
+_LIST_PARAMS = (
+    "status",
+    "department",
+    "category",
+    "serviceNumber",
+    "breached",
+    "from",
+    "to",
+    "limit",
+    "cursor",
+)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filters: dict[str, str | bool]
+    start: datetime | None
+    end: datetime | None
+    limit: int
+    cursor: dict[str, Any] | None
+
+
+def parse_list_query(params: dict[str, str], allowed: tuple[str, ...] = _LIST_PARAMS) -> ListQuery:
+    c = Checker()
+    for key in params:
+        if key not in allowed:
+            c.fail(key, "is not a known query parameter")
+    filters: dict[str, str | bool] = {}
+    status = c.enum(params, "status", "", STATUSES)
+    if status:
+        filters["status"] = status
+    for key in ("department", "category"):
+        value = c.string(params, key, "", max_len=64)
+        if value:
+            filters[key] = value
+    if params.get("serviceNumber") is not None:
+        number = normalize_phone(params["serviceNumber"])
+        if MOBILE.match(number) or LANDLINE.match(number):
+            filters["serviceNumber"] = number
+        else:
+            c.fail("serviceNumber", "must be a mainland mobile or landline number")
+    breached = params.get("breached")
+    if breached is not None:
+        if breached not in ("true", "false"):
+            c.fail("breached", "must be true or false")
+        else:
+            filters["breached"] = breached == "true"
+    start = c.instant(params, "from", "")
+    end = c.instant(params, "to", "")
+    if start and end and start > end:
+        c.fail("from", "must not be after `to`")
+    limit = DEFAULT_LIMIT
+    if params.get("limit") is not None:
+        raw = params["limit"]
+        if not raw.isdigit() or not (1 <= int(raw) <= MAX_LIMIT):
+            c.fail("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+        else:
+            limit = int(raw)
+    if c.errors:
+        raise ValidationFailed(c.errors)
+    cursor = decode_cursor(params["cursor"]) if params.get("cursor") else None
+    return ListQuery(filters, start, end, limit, cursor)
+
+
+# Most selective first: the first filter present picks the index, the rest filter its pages.
+_INDEX_FOR = (
+    ("serviceNumber", "customer_index"),
+    ("department", "department_index"),
+    ("category", "category_index"),
+    ("status", "status_index"),
+)
+
+
+def list_tickets(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
+    p = caller.principal
+    require_role(p, READ_ROLES)
+    q = parse_list_query(params)
+    filters = dict(q.filters)
+    if p.department_scoped:
+        if filters.get("department", p.department) != p.department:
+            raise NotFound("a department user lists only its own department's tickets")
+        filters["department"] = p.department or "-"
+    items, cursor = _query(filters, q, deps)
+    _audit_reads(caller, items, "list", deps)
+    return {"items": [t.to_api() for t in items], "nextCursor": cursor}
+
+
+def customer_tickets(
+    caller: Caller, service_number: str, params: dict[str, str], deps: Deps
+) -> dict[str, Any]:
+    p = caller.principal
+    require_role(p, READ_ROLES)
+    number = normalize_phone(service_number)
+    if not (MOBILE.match(number) or LANDLINE.match(number)):
+        raise ValidationFailed(
+            [FieldError("serviceNumber", "must be a mainland mobile or landline number")]
+        )
+    q = parse_list_query(params, ("from", "to", "limit", "cursor", "status"))
+    filters: dict[str, str | bool] = {**q.filters, "serviceNumber": number}
+    if p.department_scoped:
+        filters["department"] = p.department or "-"
+    items, cursor = _query(filters, q, deps)
+    _audit_reads(caller, items, "list_customer", deps)
+    return {"items": [t.to_api() for t in items], "nextCursor": cursor}
+
+
+def _query(
+    filters: dict[str, str | bool], q: ListQuery, deps: Deps
+) -> tuple[list[Ticket], str | None]:
+    index, hash_value = "month_index", None
+    for name, idx in _INDEX_FOR:
+        if name in filters:
+            index, hash_value = idx, str(filters[name])
+            break
+    else:
+        if filters.get("breached") is True:
+            index, hash_value = "breached_index", "breached"
+    rest = [(k, v) for k, v in filters.items() if idx_attr(index) != k and k != "breached"]
+    if "breached" in filters and index != "breached_index":
+        rest.append(("breached", filters["breached"]))
+    if index != "month_index":
+        assert hash_value is not None
+        items, lek = deps.repo.query(
+            index,
+            hash_value,
+            start=q.start,
+            end=q.end,
+            limit=q.limit,
+            cursor=q.cursor,
+            filters=rest,
+        )
+        return items, encode_cursor(lek) if lek else None
+    return _walk_months(rest, q, deps)
+
+
+def idx_attr(index: str) -> str:
+    return {
+        "customer_index": "serviceNumber",
+        "department_index": "department",
+        "category_index": "category",
+        "status_index": "status",
+        "breached_index": "breached",
+    }.get(index, "")
+
+
+def _walk_months(
+    rest: list[tuple[str, str | bool]], q: ListQuery, deps: Deps
+) -> tuple[list[Ticket], str | None]:
+    """Newest first across month partitions, from `to` (or now) back to `from` (or 24 months)."""
+    end = q.end or deps.clock()
+    floor = q.start or end - timedelta(days=31 * LIST_MONTHS_BACK)
+    month = str((q.cursor or {}).get("m") or _month(end))
+    lek = (q.cursor or {}).get("k")
+    items: list[Ticket] = []
+    while month >= _month(floor):
+        page, lek = deps.repo.query(
+            "month_index",
+            month,
+            start=q.start,
+            end=q.end,
+            limit=q.limit - len(items),
+            cursor=lek,
+            filters=rest,
+        )
+        items.extend(page)
+        if len(items) >= q.limit:
+            if lek is None:
+                month = _previous_month(month)
+            more = month >= _month(floor)
+            return items, encode_cursor({"m": month, "k": lek}) if more else None
+        if lek is None:
+            month = _previous_month(month)
+    return items, None
+
+
+def _month(at: datetime) -> str:
+    from chalicelib.domain.tickets import storage_time
+
+    return storage_time(at)[:7]
+
+
+def _previous_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    year, mon = (year - 1, 12) if mon == 1 else (year, mon - 1)
+    return f"{year:04d}-{mon:02d}"
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+
+def _audit(caller: Caller, action: str, ticket_id: str, at: datetime) -> AuditEntry:
+    p = caller.principal
+    return AuditEntry(p.username, p.role, action, ticket_id, caller.request_id, at)
+
+
+def _audit_reads(caller: Caller, items: list[Ticket], action: str, deps: Deps) -> None:
+    if items:
+        now = deps.clock()
+        deps.audit.record([_audit(caller, action, t.id, now) for t in items])
+
+
+def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
+    require_role(caller.principal, AUDIT_ROLES)
+    c = Checker()
+    for key in params:
+        if key not in ("ticketId", "actor", "from", "to", "limit", "cursor", "day"):
+            c.fail(key, "is not a known query parameter")
+    ticket_id = c.string(params, "ticketId", "", max_len=64)
+    actor = c.string(params, "actor", "", max_len=128)
+    start = c.instant(params, "from", "")
+    end = c.instant(params, "to", "")
+    limit = DEFAULT_LIMIT
+    if params.get("limit") is not None:
+        raw = params["limit"]
+        if not raw.isdigit() or not (1 <= int(raw) <= MAX_LIMIT):
+            c.fail("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+        else:
+            limit = int(raw)
+    if c.errors:
+        raise ValidationFailed(c.errors)
+    state = decode_cursor(params["cursor"]) if params.get("cursor") else {}
+    end_at = end or deps.clock()
+    floor = start or end_at - timedelta(days=7)
+    day = str(state.get("d") or _day(end_at))
+    lek = state.get("k")
+    items: list[dict[str, Any]] = []
+    while True:
+        page, lek = deps.audit.query(
+            ticket_id=ticket_id,
+            actor=actor,
+            day=day,
+            start=start,
+            end=end,
+            limit=limit - len(items),
+            cursor=lek,
+        )
+        items.extend(audit_to_api(m) for m in page)
+        by_day = ticket_id is None and actor is None
+        if lek is None and by_day and day > _day(floor):
+            day = _previous_day(day)
+            if len(items) < limit:
+                continue
+            return {"items": items, "nextCursor": encode_cursor({"d": day, "k": None})}
+        return {"items": items, "nextCursor": encode_cursor({"d": day, "k": lek}) if lek else None}
+
+
+def _day(at: datetime) -> str:
+    from chalicelib.domain.tickets import storage_time
+
+    return storage_time(at)[:10]
+
+
+def _previous_day(day: str) -> str:
+    return (datetime.fromisoformat(day) - timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+__all__ = ["parse_instant"]

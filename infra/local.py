@@ -1,0 +1,234 @@
+"""The local stack: moto + the Chalice app + schedules + event handlers, on 127.0.0.1.
+
+    python -m infra.local                 start everything (what `make run` does)
+    python -m infra.local token --role R  print a bearer token the local stack accepts
+
+Local-only glue: never deployed (it lives outside chalicelib/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = ROOT / ".local"
+STACK_FILE = STATE_DIR / "stack.json"
+SECRET_FILE = STATE_DIR / "jwt-secret"
+STACK_NAME = "complaint-tickets-local"
+REGION = "us-east-1"
+TOKEN_HOURS = 12
+
+
+def local_secret() -> str:
+    """One signing secret per checkout, shared by the stack and the token command."""
+    STATE_DIR.mkdir(exist_ok=True)
+    if not SECRET_FILE.exists():
+        SECRET_FILE.write_text(secrets.token_urlsafe(32))
+        SECRET_FILE.chmod(0o600)
+    return SECRET_FILE.read_text().strip()
+
+
+def make_token(role: str, department: str | None, user: str | None, secret: str) -> str:
+    from chalicelib.domain.vocabulary import ROLES
+    from chalicelib.services.auth import ISSUER_LOCAL, sign_local_token
+
+    if role not in ROLES:
+        raise SystemExit(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+    name = user or (f"{role}-{department}" if department else role)
+    claims: dict[str, Any] = {
+        "sub": f"local-{name}",
+        "cognito:username": name,
+        "cognito:groups": [role],
+        "iss": ISSUER_LOCAL,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + TOKEN_HOURS * 3600,
+    }
+    if department:
+        claims["custom:department"] = department
+    return sign_local_token(claims, secret)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def fake_credentials() -> None:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        os.environ.setdefault(key, value)
+
+
+class LocalStack:
+    """Starts and stops every piece; `stop` leaves nothing running and removes stack.json."""
+
+    def __init__(self, port: int, sweep_seconds: float) -> None:
+        self.port = port
+        self.sweep_seconds = sweep_seconds
+        self.stopping = threading.Event()
+        self.moto: Any = None
+        self.http: Any = None
+        self.threads: list[threading.Thread] = []
+        self.info: dict[str, Any] = {}
+
+    def start(self) -> dict[str, Any]:
+        fake_credentials()
+        moto_port = free_port()
+        os.environ["MOTO_PORT"] = str(moto_port)  # moto's own callbacks (SFN → services)
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self.moto.start()
+        endpoint = f"http://127.0.0.1:{moto_port}"
+        import requests
+
+        requests.post(
+            f"{endpoint}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+            timeout=10,
+        ).raise_for_status()
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+
+        import boto3
+
+        from infra.resources import create_all
+
+        stack = create_all(boto3.session.Session(region_name=REGION), STACK_NAME)
+        os.environ.update(stack.environment())
+        os.environ["AUTH_MODE"] = "local"
+        os.environ["LOCAL_JWT_SECRET"] = local_secret()
+
+        self._serve_api()
+        self._schedule_sweeps()
+        tables = {k: v for k, v in stack.refs.items() if k.endswith("Table")}
+        self.info = {
+            "apiUrl": f"http://127.0.0.1:{self.port}",
+            "awsEndpointUrl": endpoint,
+            "region": REGION,
+            "tables": tables,
+            "topics": {k: v for k, v in stack.refs.items() if k.endswith("Topic")},
+            "queues": {k: v for k, v in stack.refs.items() if k.endswith("Queue")},
+            "stateMachines": {k: v for k, v in stack.refs.items() if k.endswith("StateMachine")},
+            "environment": stack.environment(),
+            "pid": os.getpid(),
+        }
+        STATE_DIR.mkdir(exist_ok=True)
+        STACK_FILE.write_text(json.dumps(self.info, indent=2))
+        return self.info
+
+    def _serve_api(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        import app as app_module
+
+        config = Config.create(
+            chalice_stage="dev",
+            app_name="complaint-tickets",
+            environment_variables={},
+        )
+        self.http = create_local_server(app_module.app, config, "127.0.0.1", self.port)
+        t = threading.Thread(target=self.http.serve_forever, name="api", daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def _schedule_sweeps(self) -> None:
+        """chalice local does not run @app.schedule: invoke each scheduled function on its rate."""
+        from chalice.test import Client
+
+        import app as app_module
+
+        def loop() -> None:
+            with Client(app_module.app) as client:
+                while not self.stopping.wait(self.sweep_seconds):
+                    try:
+                        client.lambda_.invoke(
+                            "sweep",
+                            client.events.generate_cw_event(
+                                source="aws.events",
+                                detail_type="Scheduled Event",
+                                detail={},
+                                resources=["local-schedule"],
+                            ),
+                        )
+                    except Exception as err:
+                        print(f"sweep failed: {err}", file=sys.stderr)
+
+        t = threading.Thread(target=loop, name="sweep", daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.http is not None:
+            self.http.shutdown()
+        for t in self.threads:
+            t.join(timeout=5)
+        if self.moto is not None:
+            self.moto.stop()
+        STACK_FILE.unlink(missing_ok=True)
+
+
+def run(port: int, sweep_seconds: float) -> None:
+    stack = LocalStack(port, sweep_seconds)
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        info = stack.start()
+        token = make_token("agent", None, None, local_secret())
+        api = info["apiUrl"]
+        print(f"complaint-tickets local stack ready\n  API:          {api}", flush=True)
+        print(f"  AWS endpoint: {info['awsEndpointUrl']}\n  state file:   {STACK_FILE}")
+        print("  token:        python -m infra.local token --role agent")
+        print(f'  try:          curl -s {api}/tickets -H "Authorization: Bearer {token[:16]}…"')
+        print("Ctrl-C stops everything.", flush=True)
+        done.wait()
+    finally:
+        stack.stop()
+        print("local stack stopped", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m infra.local")
+    sub = parser.add_subparsers(dest="command")
+    tok = sub.add_parser("token", help="print a bearer token the local stack accepts")
+    tok.add_argument("--role", required=True)
+    tok.add_argument("--department")
+    tok.add_argument("--user")
+    args = parser.parse_args(argv)
+    if args.command == "token":
+        print(make_token(args.role, args.department, args.user, local_secret()))
+        return
+    port = int(os.environ.get("PORT", "8000"))
+    sweep = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
+    sys.path.insert(0, str(ROOT))
+    run(port, sweep)
+
+
+if __name__ == "__main__":
+    main()

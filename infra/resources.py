@@ -1,0 +1,192 @@
+"""Stand up what infra/template.json declares on an AWS endpoint (moto), from that one file.
+
+moto's CloudFormation ignores TTL and DefinitionSubstitutions and hides state machines from
+execution, so this creates each resource with plain API calls instead, resolving the few
+intrinsic functions the template uses (Ref, Fn::GetAtt, Fn::Sub, Fn::Join). Resources that only
+make sense on AWS (IAM, Cognito, log groups, the Chalice-generated API) are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "template.json"
+ACCOUNT = "123456789012"
+FAKE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/complaint-tickets-local"
+SKIPPED = ("AWS::IAM::", "AWS::Cognito::", "AWS::Logs::", "AWS::Lambda::")
+
+
+class Stack:
+    """Resolved names and ARNs of the created resources, by logical id."""
+
+    def __init__(self, name: str, region: str, template: dict[str, Any]) -> None:
+        self.name = name
+        self.region = region
+        self.template = template
+        self.refs: dict[str, str] = {}
+        self.attrs: dict[tuple[str, str], str] = {}
+
+    # -- intrinsic functions -----------------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self._ref(arg)
+            if key == "Fn::GetAtt":
+                return self.attrs[(arg[0], arg[1])]
+            if key == "Fn::Sub":
+                return self._sub(arg)
+            if key == "Fn::Join":
+                return arg[0].join(str(self.resolve(v)) for v in arg[1])
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::StackName": self.name,
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+        }
+        return pseudo.get(name) or self.refs[name]
+
+    def _sub(self, arg: Any) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+        def repl(m: re.Match[str]) -> str:
+            token = m.group(1)
+            if token in variables:
+                return str(self.resolve(variables[token]))
+            if "." in token and not token.startswith("AWS::"):
+                logical, attr = token.split(".", 1)
+                return self.attrs[(logical, attr)]
+            return self._ref(token)
+
+        return re.sub(r"\$\{([^}]+)\}", repl, text)
+
+    def environment(self) -> dict[str, str]:
+        variables = self.template["Globals"]["Function"]["Environment"]["Variables"]
+        return {k: str(self.resolve(v)) for k, v in variables.items()}
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def create_all(session: Any, stack_name: str, template: dict[str, Any] | None = None) -> Stack:
+    """Create every supported resource in dependency order; returns the resolved stack."""
+    template = template or load_template()
+    region = session.region_name
+    stack = Stack(stack_name, region, template)
+    resources = template["Resources"]
+    by_type: dict[str, list[str]] = {}
+    for logical, res in resources.items():
+        kind = res.get("Type")
+        if kind is None or kind.startswith(SKIPPED):
+            continue
+        by_type.setdefault(kind, []).append(logical)
+    ddb = session.client("dynamodb")
+    sns = session.client("sns")
+    sqs = session.client("sqs")
+    sfn = session.client("stepfunctions")
+    for logical in by_type.get("AWS::DynamoDB::Table", []):
+        _table(ddb, stack, logical, resources[logical]["Properties"])
+    for logical in by_type.get("AWS::SQS::Queue", []):
+        _queue(sqs, stack, logical, resources[logical].get("Properties", {}))
+    for logical in by_type.get("AWS::SNS::Topic", []):
+        props = stack.resolve(resources[logical]["Properties"])
+        arn = sns.create_topic(Name=props["TopicName"])["TopicArn"]
+        stack.refs[logical] = arn
+        stack.attrs[(logical, "TopicArn")] = arn
+        stack.attrs[(logical, "TopicName")] = props["TopicName"]
+    for logical in by_type.get("AWS::SNS::Subscription", []):
+        props = stack.resolve(resources[logical]["Properties"])
+        attrs = {}
+        if "FilterPolicy" in props:
+            attrs["FilterPolicy"] = json.dumps(props["FilterPolicy"])
+        if props.get("RawMessageDelivery"):
+            attrs["RawMessageDelivery"] = "true"
+        sub = sns.subscribe(
+            TopicArn=props["TopicArn"],
+            Protocol=props["Protocol"],
+            Endpoint=props["Endpoint"],
+            Attributes=attrs,
+            ReturnSubscriptionArn=True,
+        )
+        stack.refs[logical] = sub["SubscriptionArn"]
+    for logical in by_type.get("AWS::Serverless::StateMachine", []):
+        _state_machine(sfn, stack, logical, resources[logical]["Properties"])
+    return stack
+
+
+def _table(ddb: Any, stack: Stack, logical: str, raw: dict[str, Any]) -> None:
+    props = stack.resolve(raw)
+    args = {
+        k: props[k]
+        for k in (
+            "TableName",
+            "AttributeDefinitions",
+            "KeySchema",
+            "BillingMode",
+            "GlobalSecondaryIndexes",
+        )
+        if k in props
+    }
+    desc = ddb.create_table(**args)["TableDescription"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        ddb.update_time_to_live(TableName=props["TableName"], TimeToLiveSpecification=ttl)
+    stack.refs[logical] = props["TableName"]
+    stack.attrs[(logical, "Arn")] = desc["TableArn"]
+
+
+def _queue(sqs: Any, stack: Stack, logical: str, raw: dict[str, Any]) -> None:
+    props = stack.resolve(raw)
+    attributes = {}
+    for key in ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds"):
+        if key in props:
+            attributes[key] = str(props[key])
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+    url = sqs.create_queue(QueueName=props["QueueName"], Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    stack.refs[logical] = url
+    stack.attrs[(logical, "Arn")] = arn
+    stack.attrs[(logical, "QueueName")] = props["QueueName"]
+    stack.attrs[(logical, "QueueUrl")] = url
+
+
+def _state_machine(sfn: Any, stack: Stack, logical: str, raw: dict[str, Any]) -> None:
+    name = stack.resolve(raw["Name"])
+    definition = (ROOT / "infra" / raw["DefinitionUri"]).resolve().read_text()
+    substitutions = {
+        k: str(stack.resolve(v)) for k, v in raw.get("DefinitionSubstitutions", {}).items()
+    }
+    definition = substitute(definition, substitutions)
+    arn = sfn.create_state_machine(name=name, definition=definition, roleArn=FAKE_ROLE)[
+        "stateMachineArn"
+    ]
+    stack.refs[logical] = arn
+    stack.attrs[(logical, "Arn")] = arn
+    stack.attrs[(logical, "Name")] = name
+
+
+def substitute(definition: str, values: dict[str, str]) -> str:
+    """What DefinitionSubstitutions does on AWS: replace ${Name}; unknown names are an error."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1) not in values:
+            raise KeyError(f"state machine placeholder ${{{m.group(1)}}} has no substitution")
+        return values[m.group(1)]
+
+    return re.sub(r"\$\{([A-Za-z0-9_]+)\}", repl, definition)
