@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
@@ -11,7 +12,23 @@ from chalicelib.api import http
 from chalicelib.api.http import ANY_CONTENT, endpoint
 from chalicelib.api.logs import logger
 
-app = Chalice(app_name="complaint-tickets")
+
+class _Chalice(Chalice):
+    """Chalice keeps the current request on the app object; keep it per thread instead, so the
+    threaded local server and concurrent tests never see another request's headers."""
+
+    _local = threading.local()
+
+    @property  # type: ignore[override]
+    def current_request(self) -> Any:
+        return getattr(self._local, "request", None)
+
+    @current_request.setter
+    def current_request(self, value: Any) -> None:
+        self._local.request = value
+
+
+app = _Chalice(app_name="complaint-tickets")
 app.log.setLevel("WARNING")
 
 # On AWS, API Gateway validates Cognito tokens before the Lambda runs. Locally the app verifies
@@ -29,9 +46,9 @@ def _services() -> Any:
 
 
 def _catalog() -> Any:
-    from chalicelib.catalog import get_catalog
+    from chalicelib.services import rules
 
-    return get_catalog()
+    return rules.catalog()
 
 
 @app.route("/health", methods=["GET"])
@@ -99,7 +116,9 @@ def customer_tickets(service_number: str) -> Response:
     from chalicelib.services import tickets
 
     req = app.current_request
-    result = tickets.customer_tickets(http.caller(req), service_number, http.query(req), _services())
+    result = tickets.customer_tickets(
+        http.caller(req), service_number, http.query(req), _services()
+    )
     return http.json_response(result)
 
 
@@ -110,6 +129,33 @@ def audit() -> Response:
 
     req = app.current_request
     return http.json_response(tickets.query_audit(http.caller(req), http.query(req), _services()))
+
+
+@app.route("/catalog", methods=["GET"], authorizer=AUTH)
+@endpoint
+def get_catalog() -> Response:
+    from chalicelib.services import catalog
+
+    return http.json_response(catalog.get_catalog(http.caller(app.current_request)))
+
+
+@app.route("/catalog/classify", methods=["POST"], content_types=ANY_CONTENT, authorizer=AUTH)
+@endpoint
+def classify() -> Response:
+    from chalicelib.services import catalog
+
+    req = app.current_request
+    caller = http.caller(req)
+    return http.json_response(catalog.classify_text(caller, http.read_json(req)))
+
+
+@app.route("/sla/preview", methods=["GET"], authorizer=AUTH)
+@endpoint
+def sla_preview() -> Response:
+    from chalicelib.services import catalog
+
+    req = app.current_request
+    return http.json_response(catalog.sla_preview(http.caller(req), http.query(req), _services()))
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -95,6 +95,10 @@ class LocalStack:
 
         from moto.server import ThreadedMotoServer
 
+        from infra import moto_patches
+
+        moto_patches.apply()
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)

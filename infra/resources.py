@@ -76,6 +76,19 @@ class Stack:
         return {k: str(self.resolve(v)) for k, v in variables.items()}
 
 
+def predicted_environment(stack_name: str, region: str = "us-east-1") -> dict[str, str]:
+    """The table names a stack will have, before it exists (pynamodb reads them at import)."""
+    template = load_template()
+    stack = Stack(stack_name, region, template)
+    env: dict[str, str] = {}
+    for key, value in template["Globals"]["Function"]["Environment"]["Variables"].items():
+        if isinstance(value, dict) and "Ref" in value:
+            res = template["Resources"][value["Ref"]]
+            if res["Type"] == "AWS::DynamoDB::Table":
+                env[key] = stack.resolve(res["Properties"]["TableName"])
+    return env
+
+
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     return data

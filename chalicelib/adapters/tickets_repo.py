@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -115,6 +115,18 @@ def to_model(t: Ticket) -> TicketModel:
         appealOf=t.appeal_of,
         bulletinId=t.bulletin_id,
         answerScript=t.answer_script,
+        route=t.route,
+        missingFields=list(t.missing_fields) or None,
+        step=t.step,
+        stepSeq=t.step_seq,
+        taskToken=t.task_token,
+        dispatchedBy=t.dispatched_by,
+        transfers=t.transfers,
+        rounds=t.rounds,
+        resolution=t.resolution,
+        reply=t.reply,
+        revisit=t.revisit,
+        closing=t.closing,
         workflowStatus=t.workflow_status,
         executionArn=t.execution_arn,
         extra=t.extra or None,
@@ -170,6 +182,18 @@ def from_model(m: TicketModel) -> Ticket:
         appeal_of=m.appealOf,
         bulletin_id=m.bulletinId,
         answer_script=m.answerScript,
+        route=m.route,
+        missing_fields=tuple(m.missingFields or ()),
+        step=m.step,
+        step_seq=int(m.stepSeq or 0),
+        task_token=m.taskToken,
+        dispatched_by=m.dispatchedBy,
+        transfers=int(m.transfers or 0),
+        rounds=int(m.rounds or 0),
+        resolution=m.resolution,
+        reply=m.reply,
+        revisit=m.revisit,
+        closing=m.closing,
         workflow_status=m.workflowStatus or "pending",
         execution_arn=m.executionArn,
         extra=m.extra or {},
@@ -232,7 +256,8 @@ class TicketRepository:
                                 fingerprint=fingerprint,
                                 ticketId=ticket.id,
                                 createdAt=storage_time(ticket.created_at),
-                                expiresAt=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
+                                expiresAt=ticket.created_at
+                                + timedelta(seconds=IDEMPOTENCY_TTL_SECONDS),
                             ),
                             condition=IdempotencyModel.key.does_not_exist(),
                         )

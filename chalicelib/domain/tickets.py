@@ -222,6 +222,19 @@ class Ticket:
     appeal_of: str | None = None
     bulletin_id: str | None = None
     answer_script: str | None = None
+    route: str | None = None
+    missing_fields: tuple[str, ...] = ()
+    # The human step the workflow waits for, its sequence number (guards callbacks) and token.
+    step: str | None = None
+    step_seq: int = 0
+    task_token: str | None = None
+    dispatched_by: str | None = None
+    transfers: int = 0
+    rounds: int = 0
+    resolution: dict[str, Any] | None = None
+    reply: dict[str, Any] | None = None
+    revisit: dict[str, Any] | None = None
+    closing: dict[str, Any] | None = None
     workflow_status: str = "pending"
     execution_arn: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -259,6 +272,9 @@ class Ticket:
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
             "createdBy": self.created_by,
+            "missingFields": list(self.missing_fields),
+            "transfers": self.transfers,
+            "rounds": self.rounds,
             "workflow": {"status": self.workflow_status, "executionArn": self.execution_arn},
             "links": {
                 "self": f"/tickets/{self.id}",
@@ -276,6 +292,13 @@ class Ticket:
             "progressDueAt": iso(self.progress_due_at),
             "finalDueAt": iso(self.final_due_at),
             "department": self.department,
+            "route": self.route,
+            "step": self.step,
+            "dispatchedBy": self.dispatched_by,
+            "resolution": self.resolution,
+            "reply": self.reply,
+            "revisit": self.revisit,
+            "closing": self.closing,
             "repeatOf": self.repeat_of,
             "appealOf": self.appeal_of,
             "bulletinId": self.bulletin_id,

@@ -1,15 +1,90 @@
-"""Intake assessment: what a new ticket gets before it is stored (classification, SLA, route)."""
+"""Intake assessment: what a new ticket gets before it is stored.
+
+Classification (from the agent, or suggested from the text), the required dispatch fields still
+missing, the route (department) of its phenomenon, its SLA level and deadlines.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from chalicelib.domain.tickets import NewTicket, Ticket
+from chalicelib.catalog import Catalog
+from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
+from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.tickets import NewTicket, Ticket, iso
 
+from . import rules
 from .context import Deps
+
+SUGGESTIONS_KEPT = 3
+
+
+def classification(
+    new: NewTicket, catalog: Catalog
+) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(category, phenomenon, record): the agent's choice, or the classifier's best guess."""
+    if new.category or new.phenomenon:
+        record = {"source": "agent", "confirmed": True, "suggestions": []}
+        return new.category, new.phenomenon, record
+    text = " ".join(x for x in (new.description, new.expected_result) if x)
+    suggestions = classify(text, catalog, limit=SUGGESTIONS_KEPT)
+    record = {
+        "source": "classifier",
+        "confirmed": False,
+        "suggestions": [
+            {"category": s.category, "phenomenon": s.phenomenon, "score": round(s.score, 3)}
+            for s in suggestions
+        ],
+    }
+    if not suggestions:
+        return None, None, record
+    return suggestions[0].category, suggestions[0].phenomenon, record
+
+
+def required_fields_state(
+    phenomenon_code: str | None, fields: dict[str, Any], catalog: Catalog
+) -> tuple[list[str], list[FieldError]]:
+    """(missing required fields, badly typed field values) for a phenomenon."""
+    phenomenon = catalog.phenomenon(phenomenon_code) if phenomenon_code else None
+    if phenomenon is None:
+        return [], []
+    missing = [f.name for f in missing_required_fields(phenomenon, fields)]
+    bad = [
+        FieldError(f"fields.{name}", msg) for name, msg in validate_field_values(phenomenon, fields)
+    ]
+    return missing, bad
+
+
+def intake_fields(new: NewTicket) -> dict[str, Any]:
+    location = None
+    if new.location:
+        location = " ".join(
+            v for v in (new.location.get("area"), new.location.get("landmark")) if v
+        )
+    return rules.known_fields(
+        dict(new.fields),
+        occurredAt=iso(new.occurred_at),
+        location=location,
+        contactNumber=new.complainant.contact_number,
+        serviceNumber=new.service_number,
+    )
 
 
 def assess(new: NewTicket, ticket_id: str, actor: str, now: datetime, deps: Deps) -> Ticket:
+    catalog = rules.catalog()
+    category, phenomenon_code, record = classification(new, catalog)
+    missing, bad = required_fields_state(phenomenon_code, intake_fields(new), catalog)
+    if bad and record["confirmed"]:
+        raise ValidationFailed(bad)
+    phenomenon = catalog.phenomenon(phenomenon_code) if phenomenon_code else None
+    cat = catalog.category(category) if category else None
+    route = phenomenon.route if phenomenon else (cat.route if cat else None)
+    policy = rules.policy()
+    level = policy.level_for(
+        phenomenon.sla_level if phenomenon else None, new.channel, new.source, category
+    )
+    deadlines = policy.deadlines(now, level, new.channel, new.source, rules.calendar(), category)
     return Ticket(
         id=ticket_id,
         version=1,
@@ -23,12 +98,20 @@ def assess(new: NewTicket, ticket_id: str, actor: str, now: datetime, deps: Deps
         updated_at=now,
         created_by=actor,
         source=new.source,
-        category=new.category,
-        phenomenon=new.phenomenon,
+        category=category,
+        phenomenon=phenomenon_code,
         occurred_at=new.occurred_at,
         location=new.location,
         expected_result=new.expected_result,
         fields=dict(new.fields),
         urgent=new.urgent,
         flags=new.flags,
+        classification=record,
+        route=route,
+        missing_fields=tuple(missing),
+        sla_level=deadlines.sla_level,
+        due_at=deadlines.due_at,
+        progress_due_at=deadlines.progress_due_at,
+        final_due_at=deadlines.final_due_at,
+        extra={"slaRule": deadlines.rule},
     )

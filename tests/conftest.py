@@ -1,0 +1,24 @@
+"""Shared fixtures: fake credentials and table names are set before the app is imported."""
+
+from __future__ import annotations
+
+import os
+
+STACK = "complaint-tickets-test"
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AUTH_MODE": "local",
+        "LOCAL_JWT_SECRET": "test-secret",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from infra.resources import predicted_environment  # noqa: E402
+
+os.environ.update(predicted_environment(STACK))

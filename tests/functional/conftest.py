@@ -1,0 +1,133 @@
+"""Functional fixtures: moto in-process with Step Functions execution on, the stack from
+infra/template.json, and the Chalice test client with tokens for each role."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from infra import moto_patches
+from infra.local import make_token
+from infra.resources import create_all
+from tests.conftest import STACK
+
+moto_patches.apply()
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        stack = create_all(boto3.session.Session(region_name="us-east-1"), STACK)
+        saved = {k: os.environ.get(k) for k in stack.environment()}
+        os.environ.update(stack.environment())
+        os.environ["AUTH_MODE"] = "local"
+        _reset_caches()
+        try:
+            yield stack
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            _reset_caches()
+
+
+def _reset_caches() -> None:
+    from chalicelib.adapters import aws as aws_clients
+    from chalicelib.services import context
+
+    aws_clients.reset()
+    context.deps.cache_clear()
+
+
+@pytest.fixture
+def client(aws: Any) -> Iterator[Client]:
+    from app import app
+
+    with Client(app) as c:
+        yield c
+
+
+def token(role: str, department: str | None = None, user: str | None = None) -> str:
+    return make_token(role, department, user, os.environ["LOCAL_JWT_SECRET"])
+
+
+def auth(role: str, department: str | None = None, user: str | None = None) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token(role, department, user)}",
+        "Content-Type": "application/json",
+    }
+
+
+def ticket_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "complaint",
+        "channel": "hotline",
+        "complainant": {
+            "name": "张三",
+            "type": "ordinary",
+            "contactNumber": "13800138000",
+            "replyMethod": "phone",
+        },
+        "serviceNumber": "13800138000",
+        "description": "家里手机信号不好，只有一两格，通话断断续续",
+        "location": {"area": "思明区", "landmark": "中山路步行街"},
+    }
+    body.update(overrides)
+    return body
+
+
+class Api:
+    """The Chalice test client with JSON in and out, per role."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        role: str = "agent",
+        body: Any = None,
+        department: str | None = None,
+        headers: dict[str, str] | None = None,
+        user: str | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        h = {**auth(role, department, user), **(headers or {})}
+        raw = body if isinstance(body, str | bytes) or body is None else json.dumps(body)
+        resp = getattr(self.client.http, method.lower())(path, headers=h, body=raw)
+        payload = json.loads(resp.body) if resp.body else None
+        return resp.status_code, payload, resp.headers
+
+    def create(
+        self, role: str = "agent", user: str | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        status, body, _ = self.call("POST", "/tickets", role, ticket_body(**overrides), user=user)
+        assert status == 201, body
+        return body  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def api(client: Client) -> Api:
+    return Api(client)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Executions run on moto's threads: wait for what they write instead of sleeping blindly."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
