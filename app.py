@@ -10,7 +10,7 @@ from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
 from chalicelib.api import http
 from chalicelib.api.http import ANY_CONTENT, endpoint
-from chalicelib.api.logs import logger
+from chalicelib.logs import logger
 
 
 class _Chalice(Chalice):

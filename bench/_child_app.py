@@ -70,7 +70,15 @@ def main() -> None:
 
     t_imported = time.perf_counter()
     print("bench-phase: first request", file=sys.stderr, flush=True)  # splits -X importtime
-    response = app(event, lambda_context())
+    profile_to = os.environ.get("BENCH_PROFILE")  # information runs only: cProfile the request
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        response = profiler.runcall(app, event, lambda_context())
+        profiler.dump_stats(profile_to)
+    else:
+        response = app(event, lambda_context())
     t_done = time.perf_counter()
     body = json.loads(response.get("body") or "null")
     print(

@@ -2,8 +2,9 @@
 
 Every botocore client (boto3's and the one pynamodb builds on its own botocore session) gets a
 `before-call` hook (one per API call) and a `before-send` hook (one per HTTP attempt, so retries
-show). Only calls made on the request's thread while a request is served are the API's; the calls
-the state machine execution makes inside moto run on moto's threads and are listed apart.
+show). The API's calls are those made on the request's thread while a request is served, or on any
+thread the app starts; the calls the state machine executions make inside moto (on moto's threads,
+from moto's code) are listed apart, not counted.
 
     .venv/bin/python -m bench.aws_calls [-n 20]
 
@@ -65,7 +66,7 @@ class CallCounter:
             return client
 
         self._original = original
-        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+        botocore.session.Session.create_client = create_client  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         import botocore.session
@@ -89,18 +90,30 @@ class CallCounter:
     def _ours(self) -> bool:
         return self._thread is not None and threading.get_ident() == self._thread
 
+    @staticmethod
+    def _from_moto() -> bool:
+        """Whether moto itself (a state machine execution) is making this call."""
+        frame = sys._getframe(1)
+        while frame is not None:
+            if f"{os.sep}moto{os.sep}" in frame.f_code.co_filename:
+                return True
+            frame = frame.f_back  # type: ignore[assignment]
+        return False
+
     def _on_call(self, event_name: str = "", **kwargs: Any) -> None:
         if self._ours():
             tally = self.app_calls
-        elif threading.get_ident() != self._bench_thread:
+        elif threading.get_ident() == self._bench_thread:
+            return  # the benchmark's own set-up and polling
+        elif self._from_moto():
             tally = self.other_calls  # moto's threads: the state machine executions
         else:
-            return  # the benchmark's own set-up and polling
+            tally = self.app_calls  # a thread the app started
         with self._lock:
             tally[self._name(event_name)] += 1
 
     def _on_send(self, event_name: str = "", **kwargs: Any) -> None:
-        if self._ours():
+        if self._ours() or (threading.get_ident() != self._bench_thread and not self._from_moto()):
             with self._lock:
                 self.app_sends[self._name(event_name)] += 1
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = ROOT / ".local"
+# LOCAL_STATE_DIR lets a second stack (the e2e tests) run beside a developer's `make run`.
+STATE_DIR = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local")
 STACK_FILE = STATE_DIR / "stack.json"
 SECRET_FILE = STATE_DIR / "jwt-secret"
 STACK_NAME = "complaint-tickets-local"
@@ -31,7 +32,7 @@ TOKEN_HOURS = 12
 
 def local_secret() -> str:
     """One signing secret per checkout, shared by the stack and the token command."""
-    STATE_DIR.mkdir(exist_ok=True)
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
     if not SECRET_FILE.exists():
         SECRET_FILE.write_text(secrets.token_urlsafe(32))
         SECRET_FILE.chmod(0o600)
@@ -204,12 +205,11 @@ def run(port: int, sweep_seconds: float) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         info = stack.start()
-        token = make_token("agent", None, None, local_secret())
         api = info["apiUrl"]
         print(f"complaint-tickets local stack ready\n  API:          {api}", flush=True)
         print(f"  AWS endpoint: {info['awsEndpointUrl']}\n  state file:   {STACK_FILE}")
-        print("  token:        python -m infra.local token --role agent")
-        print(f'  try:          curl -s {api}/tickets -H "Authorization: Bearer {token[:16]}…"')
+        print("  token:        TOKEN=$(.venv/bin/python -m infra.local token --role agent)")
+        print(f'  try:          curl -s {api}/tickets -H "Authorization: Bearer $TOKEN"')
         print("Ctrl-C stops everything.", flush=True)
         done.wait()
     finally:

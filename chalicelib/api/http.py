@@ -19,10 +19,9 @@ from chalicelib.domain.errors import (
     ValidationFailed,
 )
 from chalicelib.domain.tickets import MAX_BODY_BYTES
+from chalicelib.logs import logger
 from chalicelib.services.auth import principal_from_request
 from chalicelib.services.context import Caller
-
-from .logs import logger
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://complaint-tickets.example/problems/"

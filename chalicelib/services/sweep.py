@@ -7,15 +7,14 @@ period after intake, and its execution's first state clears it. Still due means 
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
 from chalicelib import config
+from chalicelib.logs import logger
 
 from .context import Deps
 
-log = logging.getLogger(__name__)
 PAGE = 100
 
 
@@ -35,7 +34,7 @@ def run(deps: Deps, max_pages: int = 50) -> dict[str, Any]:
                 deps.workflows.start(ticket.id)
                 deps.repo.set_next_due(ticket.id, now + grace)
                 started += 1
-                log.warning("restarted a ticket's lifecycle", extra={"ticketId": ticket.id})
+                logger.warning("restarted a ticket's lifecycle", extra={"ticketId": ticket.id})
             else:
                 deps.repo.set_next_due(ticket.id, None)
                 cleared += 1

@@ -5,7 +5,6 @@ Each is a plain function taking the caller, plain inputs and the dependencies it
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,11 +19,10 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.tickets import CatalogView, Ticket, body_fingerprint, parse_new_ticket
 from chalicelib.domain.validation import LANDLINE, MOBILE, Checker, normalize_phone, parse_instant
 from chalicelib.domain.vocabulary import STATUSES
+from chalicelib.logs import logger
 
 from .context import Caller, Deps
 from .intake import assess
-
-log = logging.getLogger(__name__)
 
 CREATE_ROLES = ("agent", "senior_agent", "complaint_manager")
 READ_ROLES = (
@@ -103,7 +101,7 @@ def _start_workflow(ticket: Ticket, deps: Deps) -> None:
     try:
         deps.workflows.start(ticket.id)
     except Exception:
-        log.exception(
+        logger.exception(
             "starting the workflow failed; the sweep will retry", extra={"ticketId": ticket.id}
         )
 

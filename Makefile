@@ -1,0 +1,50 @@
+# Two commands do all the set-up: `make run` and `make test` (each installs into .venv first).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | sha1sum | cut -c1-12)
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: install run test lint typecheck unit functional e2e package bench diagram clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m infra.local
+
+test: install lint typecheck
+	$(PY) -m pytest -n 2 --dist loadfile
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+unit: install
+	$(PY) -m pytest tests/unit
+
+functional: install
+	$(PY) -m pytest tests/functional
+
+e2e: install
+	$(PY) -m pytest tests/e2e
+
+package: install
+	rm -rf build && $(VENV)/bin/chalice package --pkg-format cloudformation --template-format json \
+		--merge-template infra/template.json build/
+	$(VENV)/bin/cfn-lint build/sam.json
+	@echo "SAM template: build/sam.json (deploy: see README)"
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""The README's tour, over HTTP, against the local stack started as `make run` starts it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+
+from tests.e2e.conftest import Stack, start_stack, stop_stack
+
+BODY = {
+    "kind": "complaint",
+    "channel": "hotline",
+    "complainant": {"name": "李四", "contactNumber": "13912345678", "replyMethod": "sms"},
+    "serviceNumber": "13912345678",
+    "description": "手机没信号，打不出电话，只有一格",
+    "location": {"area": "思明区", "landmark": "厦门大学西门"},
+}
+
+
+def _wait(check, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_health_needs_no_token(stack: Stack) -> None:
+    assert requests.get(stack.url + "/health", timeout=5).json() == {"status": "ok"}
+
+
+def test_create_read_list_history_and_idempotent_repeat(stack: Stack) -> None:
+    created = stack.call("POST", "/tickets", body=BODY, headers={"Idempotency-Key": "e2e-1"})
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    # the classifier filled in what the agent left out, and the SLA gave a deadline
+    assert ticket["category"] == "basic_communication" and ticket["dueAt"]
+    again = stack.call("POST", "/tickets", body=BODY, headers={"Idempotency-Key": "e2e-1"})
+    assert again.status_code == 201 and again.json()["id"] == ticket["id"]
+    read = _wait(
+        lambda: (
+            (r := stack.call("GET", f"/tickets/{ticket['id']}").json())["workflow"]["status"]
+            == "started"
+            and r
+        )
+    )
+    assert read["id"] == ticket["id"] and read["serviceNumber"] == "13912345678"
+    listed = stack.call("GET", "/tickets?status=accepted&limit=10").json()
+    assert ticket["id"] in [t["id"] for t in listed["items"]]
+    mine = stack.call("GET", "/customers/13912345678/tickets").json()
+    assert [t["id"] for t in mine["items"]] == [ticket["id"]]
+    history = stack.call("GET", f"/tickets/{ticket['id']}/history").json()["items"]
+    assert [e["action"] for e in history] == ["create", "workflow_started"]
+
+
+def test_errors_are_problem_json(stack: Stack) -> None:
+    bad = stack.call("POST", "/tickets", body={**BODY, "serviceNumber": "12"})
+    assert bad.status_code == 400
+    assert bad.headers["Content-Type"] == "application/problem+json"
+    assert bad.json()["errors"] == [
+        {"field": "serviceNumber", "message": bad.json()["errors"][0]["message"]}
+    ]
+    assert stack.call("GET", "/tickets", role=None).status_code == 401
+    assert stack.call("POST", "/tickets", role="auditor", body=BODY).status_code == 403
+    assert stack.call("GET", "/tickets/T0000000000000000000000000").status_code == 404
+
+
+def test_sigterm_stops_everything_and_removes_the_state_file(tmp_path: Path) -> None:
+    s = start_stack(tmp_path)
+    aws = s.info["awsEndpointUrl"]
+    assert requests.get(s.url + "/health", timeout=5).ok
+    assert stop_stack(s) == 0
+    assert not (tmp_path / "stack.json").exists()
+    for url in (s.url + "/health", aws):
+        try:
+            requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            continue
+        raise AssertionError(f"{url} still answers after the stack stopped")

@@ -1,0 +1,142 @@
+"""A failure between two services never strands a ticket; the deployable template is valid."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.functional.conftest import Api, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_ticket_whose_execution_failed_to_start_is_started_by_the_sweep(
+    api: Api, client, aws, monkeypatch
+) -> None:
+    # GIVEN Step Functions is unreachable when the ticket is created
+    from chalicelib.adapters.workflow import Workflows
+
+    real_start = Workflows.start
+
+    def broken(self, ticket_id):
+        raise ConnectionError("states endpoint unreachable")
+
+    monkeypatch.setattr(Workflows, "start", broken)
+    monkeypatch.setenv("WORKFLOW_START_GRACE_SECONDS", "0")
+    ticket = api.create()
+    # THEN the client still gets its ticket, marked as waiting for its workflow
+    assert ticket["workflow"]["status"] == "pending"
+    sfn = boto3.client("stepfunctions")
+    sm = aws.refs["LifecycleStateMachine"]
+    assert sfn.list_executions(stateMachineArn=sm)["executions"] == []
+    # WHEN Step Functions is back and the scheduled sweep runs after the grace period
+    monkeypatch.setattr(Workflows, "start", real_start)
+    event = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    result = client.lambda_.invoke("sweep", event).payload
+    # THEN the sweep read only that ticket and started its execution under the ticket's id
+    assert result == {"read": 1, "restarted": 1, "cleared": 0}
+    wait_until(
+        lambda: api.call("GET", f"/tickets/{ticket['id']}")[1]["workflow"]["status"] == "started"
+    )
+    names = [e["name"] for e in sfn.list_executions(stateMachineArn=sm)["executions"]]
+    assert names == [ticket["id"]]
+    # AND the next sweep finds nothing due
+    again = client.lambda_.invoke("sweep", event).payload
+    assert again == {"read": 0, "restarted": 0, "cleared": 0}
+
+
+def _log_lines(emit) -> list[dict]:
+    import io
+
+    from chalicelib.logs import logger
+
+    stream = io.StringIO()
+    handler = logger.registered_handler
+    old = handler.setStream(stream)
+    try:
+        emit(logger)
+    finally:
+        handler.setStream(old)
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_phone_numbers_are_masked_in_logs() -> None:
+    lines = _log_lines(
+        lambda log: log.warning(
+            "customer 13800138000 called from 0592-5201234", extra={"n": "13912345678"}
+        )
+    )
+    out = json.dumps(lines, ensure_ascii=False)
+    assert "138****8000" in out and "139****5678" in out
+    assert "13800138000" not in out and "13912345678" not in out and "5201234" not in out
+
+
+def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> None:
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    env.pop("AUTH_MODE", None)  # packaging must attach the Cognito authorizer
+    bindir = Path(sys.executable).parent
+    subprocess.run(
+        [
+            str(bindir / "chalice"),
+            "package",
+            "--pkg-format",
+            "cloudformation",
+            "--template-format",
+            "json",
+            "--merge-template",
+            "infra/template.json",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    template = json.loads((tmp_path / "sam.json").read_text())
+    lint = subprocess.run(
+        [str(bindir / "cfn-lint"), str(tmp_path / "sam.json")], capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    resources = template["Resources"]
+    # every route but /health is behind the Cognito authorizer of the user pool
+    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    for path, methods in paths.items():
+        for method, op in methods.items():
+            secured = bool(op.get("security"))
+            assert secured == (path != "/health"), (path, method)
+    auth = resources["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]
+    assert auth["CognitoAuth"]["x-amazon-apigateway-authorizer"]["providerARNs"] == [
+        {"Fn::GetAtt": ["UserPool", "Arn"]}
+    ]
+    groups = {
+        r["Properties"]["GroupName"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Cognito::UserPoolGroup"
+    }
+    from chalicelib.domain.vocabulary import ROLES
+
+    assert groups == set(ROLES)
+    assert resources["AuditTable"]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
+    sm = resources["LifecycleStateMachine"]["Properties"]
+    assert set(sm["DefinitionSubstitutions"]) >= {"TicketsTable", "EventsTable"}
+
+
+@pytest.mark.parametrize("table", ["AuditTable", "IdempotencyTable"])
+def test_local_stack_tables_have_ttl(aws, table) -> None:
+    ddb = boto3.client("dynamodb")
+    ttl = ddb.describe_time_to_live(TableName=aws.refs[table])["TimeToLiveDescription"]
+    assert ttl["TimeToLiveStatus"] == "ENABLED" and ttl["AttributeName"] == "expiresAt"
+
+
+def test_logging_is_json() -> None:
+    [record] = _log_lines(lambda log: log.warning("hello", extra={"ticketId": "T1"}))
+    assert record["message"] == "hello" and record["ticketId"] == "T1"
+    assert record["level"] == "WARNING" and record["service"] == "complaint-tickets"

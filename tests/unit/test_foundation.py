@@ -1,0 +1,137 @@
+"""Pure pieces of the foundation: ids, masking, tokens, principals, intake validation."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain.auth import Principal, can_see
+from chalicelib.domain.errors import Unauthorized, ValidationFailed
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.masking import mask_phone, mask_value
+from chalicelib.domain.tickets import body_fingerprint, parse_new_ticket
+from chalicelib.services.auth import principal_from_claims, sign_local_token, verify_local_token
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+class _Catalog:
+    def category(self, code: str):
+        return object() if code == "basic_communication" else None
+
+    def phenomenon(self, code: str):
+        class P:
+            category = "basic_communication"
+
+        return P() if code == "voice_coverage" else None
+
+
+def _body(**kw):
+    body = {
+        "kind": "complaint",
+        "channel": "hotline",
+        "complainant": {"name": "王五", "contactNumber": "+86 138 0013 8000"},
+        "serviceNumber": "0592-5201234",
+        "description": "没有信号",
+    }
+    body.update(kw)
+    return body
+
+
+def test_ids_sort_by_time_and_are_unique() -> None:
+    earlier = [new_id("T", NOW) for _ in range(50)]
+    later = new_id("T", NOW + timedelta(milliseconds=1))
+    assert len(set(earlier)) == 50
+    assert all(i < later for i in earlier)
+    assert len(later) == 27 and later.startswith("T")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("call 13800138000 now", "call 138****8000 now"),
+        ("+8613912345678", "+86139****5678"),
+        ("0592-5201234", "0592-***1234"),
+        ("order 1234567890123456", "order 1234567890123456"),
+    ],
+)
+def test_mask_phone(text: str, masked: str) -> None:
+    assert mask_phone(text) == masked
+
+
+def test_mask_value_reaches_nested_data() -> None:
+    data = {"a": ["13800138000", {"b": "tel 13912345678"}], "n": 5}
+    assert mask_value(data) == {"a": ["138****8000", {"b": "tel 139****5678"}], "n": 5}
+
+
+@given(st.from_regex(r"1[3-9]\d{9}", fullmatch=True))
+def test_every_mobile_number_is_masked(number: str) -> None:
+    assert number not in mask_phone(f"x{number}y".replace("x", " ").replace("y", " "))
+
+
+def test_local_tokens_round_trip_and_reject_tampering() -> None:
+    claims = {"sub": "u1", "cognito:groups": ["agent"], "exp": int(time.time()) + 60}
+    token = sign_local_token(claims, "s3cret")
+    assert verify_local_token(token, "s3cret")["sub"] == "u1"
+    with pytest.raises(Unauthorized):
+        verify_local_token(token, "other")
+    with pytest.raises(Unauthorized):
+        verify_local_token(token + "x", "s3cret")
+    expired = sign_local_token({**claims, "exp": int(time.time()) - 1}, "s3cret")
+    with pytest.raises(Unauthorized, match="expired"):
+        verify_local_token(expired, "s3cret")
+    for junk in ("", "a", "a.b", "a.b.c.d", "!!!.???.###"):
+        with pytest.raises(Unauthorized):
+            verify_local_token(junk, "s3cret")
+
+
+def test_principal_from_cognito_claims() -> None:
+    p = principal_from_claims(
+        {
+            "sub": "1",
+            "cognito:username": "li",
+            "cognito:groups": "[department]",
+            "custom:department": "network",
+        }
+    )
+    assert p == Principal("1", "li", ("department",), "network")
+    with pytest.raises(Unauthorized):
+        principal_from_claims({"sub": "1", "cognito:groups": ["janitor"]})
+
+
+def test_department_scope() -> None:
+    dept = Principal("1", "li", ("department",), "network")
+    manager = Principal("2", "zh", ("complaint_manager",))
+    assert can_see(dept, ["billing_support", "network"]) and not can_see(dept, ["billing_support"])
+    assert can_see(manager, [])
+    assert (
+        Principal("3", "x", ("department", "complaint_manager"), "network").role
+        == "complaint_manager"
+    )
+
+
+def test_parse_normalizes_numbers_and_fills_defaults() -> None:
+    new = parse_new_ticket(_body(phenomenon="voice_coverage"), _Catalog(), NOW)
+    assert new.complainant.contact_number == "13800138000"
+    assert new.complainant.type == "ordinary" and new.complainant.reply_method == "phone"
+    assert new.service_number == "0592-5201234"
+    assert new.category == "basic_communication"
+
+
+def test_parse_reports_every_error_at_once() -> None:
+    with pytest.raises(ValidationFailed) as err:
+        parse_new_ticket(
+            _body(kind=None, channel="pigeon", category="basic_communication", phenomenon="nope"),
+            _Catalog(),
+            NOW,
+        )
+    assert {e.field for e in err.value.errors} == {"kind", "channel", "phenomenon"}
+
+
+def test_fingerprint_ignores_key_order() -> None:
+    assert body_fingerprint({"a": 1, "b": [1, 2]}) == body_fingerprint({"b": [1, 2], "a": 1})
+    assert body_fingerprint({"a": 1}) != body_fingerprint({"a": 2})
