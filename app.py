@@ -10,6 +10,7 @@ from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
 from chalicelib.api import http
 from chalicelib.api.http import ANY_CONTENT, endpoint
+from chalicelib.domain.lifecycle import ACTIONS
 from chalicelib.logs import logger
 
 
@@ -37,6 +38,9 @@ _cognito = CognitoUserPoolAuthorizer(
     "CognitoAuth", provider_arns=["arn:aws:cognito-idp:region:account:userpool/filled-by-infra"]
 )
 AUTH: Any = _cognito if os.environ.get("AUTH_MODE", "cognito") == "cognito" else None
+# Packaged as a CloudFormation Fn::Sub, so the stack's own queue is the event source
+# (infra/template.json names it `<stack>-task-tokens`).
+TASK_TOKEN_QUEUE = "${AWS::StackName}-task-tokens"
 
 
 def _services() -> Any:
@@ -156,6 +160,61 @@ def sla_preview() -> Response:
 
     req = app.current_request
     return http.json_response(catalog.sla_preview(http.caller(req), http.query(req), _services()))
+
+
+def _action_view(action: str) -> Any:
+    def view(ticket_id: str) -> Response:
+        from chalicelib.services import actions
+
+        req = app.current_request
+        caller = http.caller(req)
+        body = http.read_json(req, allow_empty=True)
+        t = actions.perform(
+            caller, ticket_id, action, body, http.header(req, "If-Match"), _services()
+        )
+        return http.json_response(t.to_api(), headers={"ETag": str(t.version)})
+
+    view.__name__ = view.__qualname__ = f"{action}_ticket"
+    view.__doc__ = f"POST /tickets/{{id}}/{action}: a lifecycle action (see API.md)."
+    return view
+
+
+for _action in ACTIONS:
+    app.route(
+        f"/tickets/{{ticket_id}}/{_action}",
+        methods=["POST"],
+        content_types=ANY_CONTENT,
+        authorizer=AUTH,
+    )(endpoint(_action_view(_action)))
+
+
+@app.route("/tickets/{ticket_id}/workflow", methods=["GET"], authorizer=AUTH)
+@endpoint
+def ticket_workflow(ticket_id: str) -> Response:
+    from chalicelib.services import workflow_view
+
+    req = app.current_request
+    return http.json_response(workflow_view.describe(http.caller(req), ticket_id, _services()))
+
+
+@app.on_sqs_message(queue=TASK_TOKEN_QUEUE, batch_size=10)
+def handle_task_token(event: Any) -> None:
+    """The lifecycle's human steps send their callback tokens here (never to clients)."""
+    import json
+
+    from chalicelib.services import workflow_events
+
+    for record in event:
+        outcome = workflow_events.on_task_token(json.loads(record.body), _services())
+        logger.info("task token", extra={"outcome": outcome})
+
+
+@app.lambda_function(name="escalate_step")
+def escalate_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Called by the lifecycle state machine when a step's callback times out."""
+    from chalicelib.services import workflow_events
+
+    return workflow_events.escalate_step(event, _services())
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -116,12 +116,19 @@ class LocalStack:
 
         import boto3
 
-        from infra.resources import create_all
+        from infra.resources import create_all, predicted_environment
 
-        stack = create_all(boto3.session.Session(region_name=REGION), STACK_NAME)
-        os.environ.update(stack.environment())
+        # The app reads table names and the auth mode at import: set them first.
+        os.environ.update(predicted_environment(STACK_NAME))
         os.environ["AUTH_MODE"] = "local"
         os.environ["LOCAL_JWT_SECRET"] = local_secret()
+        import app as app_module
+
+        stack = create_all(
+            boto3.session.Session(region_name=REGION), STACK_NAME, app=app_module.app
+        )
+        os.environ.update(stack.environment())
+        os.environ["AUTH_MODE"] = "local"
 
         self._serve_api()
         self._schedule_sweeps()

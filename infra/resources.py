@@ -94,8 +94,11 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     return data
 
 
-def create_all(session: Any, stack_name: str, template: dict[str, Any] | None = None) -> Stack:
-    """Create every supported resource in dependency order; returns the resolved stack."""
+def create_all(
+    session: Any, stack_name: str, template: dict[str, Any] | None = None, app: Any = None
+) -> Stack:
+    """Create every supported resource in dependency order; returns the resolved stack.
+    With `app`, its Lambda functions are registered in moto too (infra/lambdas.py)."""
     template = template or load_template()
     region = session.region_name
     stack = Stack(stack_name, region, template)
@@ -135,6 +138,10 @@ def create_all(session: Any, stack_name: str, template: dict[str, Any] | None = 
             ReturnSubscriptionArn=True,
         )
         stack.refs[logical] = sub["SubscriptionArn"]
+    if app is not None:
+        from infra.lambdas import register
+
+        register(session, stack, app)
     for logical in by_type.get("AWS::Serverless::StateMachine", []):
         _state_machine(sfn, stack, logical, resources[logical]["Properties"])
     return stack

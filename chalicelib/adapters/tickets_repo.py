@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -120,6 +120,10 @@ def to_model(t: Ticket) -> TicketModel:
         step=t.step,
         stepSeq=t.step_seq,
         taskToken=t.task_token,
+        tokenEscalation=t.token_escalation,
+        outbox=t.outbox,
+        workflowInput=t.workflow_input,
+        answer=t.answer,
         dispatchedBy=t.dispatched_by,
         transfers=t.transfers,
         rounds=t.rounds,
@@ -187,6 +191,10 @@ def from_model(m: TicketModel) -> Ticket:
         step=m.step,
         step_seq=int(m.stepSeq or 0),
         task_token=m.taskToken,
+        token_escalation=int(m.tokenEscalation or 0),
+        outbox=m.outbox,
+        workflow_input=m.workflowInput,
+        answer=m.answer,
         dispatched_by=m.dispatchedBy,
         transfers=int(m.transfers or 0),
         rounds=int(m.rounds or 0),
@@ -307,21 +315,64 @@ class TicketRepository:
             for e in EventModel.query(ticket_id)
         ]
 
-    def save_change(self, before: Ticket, after: Ticket, event: HistoryEvent) -> Ticket:
-        """Write a changed ticket with its event, only if nobody changed it since `before`."""
+    def save_change(
+        self,
+        before: Ticket,
+        after: Ticket,
+        event: HistoryEvent,
+        audit: AuditModel | None = None,
+        due_at: datetime | None = None,
+    ) -> Ticket | None:
+        """Write a changed ticket with its event, only if nothing changed since `before` was read
+        — not its version, its step, nor the callback token the workflow delivered meanwhile.
+        Returns None when the ticket moved on (the caller re-reads and decides again)."""
         stored = after.with_changes(version=before.version + 1)
+        model = to_model(stored)
+        if due_at is not None:
+            model.dueKey, model.nextDueAt = DUE_KEY, storage_time(due_at)
+        condition = (TicketModel.version == before.version) & (
+            TicketModel.stepSeq == before.step_seq
+        )
+        condition &= (
+            TicketModel.taskToken == before.task_token
+            if before.task_token
+            else TicketModel.taskToken.does_not_exist()
+        )
         try:
             with TransactWrite(connection=_connection()) as tx:
-                tx.save(to_model(stored), condition=TicketModel.version == before.version)
+                tx.save(model, condition=condition)
                 tx.save(event_model(before.id, event))
+                if audit is not None:
+                    tx.save(audit)
         except TransactWriteError as err:
             if "ConditionalCheckFailed" in _reasons(err):
-                raise Conflict(
-                    "the ticket changed since it was read; reload and try again",
-                    code="stale_version",
-                ) from None
+                return None
             raise
         return stored
+
+    def record_token(self, ticket_id: str, seq: int, escalation: int, token: str) -> bool:
+        """Keep the callback token of the step the ticket waits at; stale ones are refused."""
+        try:
+            TicketModel(ticket_id).update(
+                actions=[
+                    TicketModel.taskToken.set(token),
+                    TicketModel.tokenEscalation.set(escalation),
+                    TicketModel.outbox.remove(),
+                ],
+                condition=(TicketModel.stepSeq == seq)
+                & (
+                    TicketModel.tokenEscalation.does_not_exist()
+                    | (TicketModel.tokenEscalation <= escalation)
+                ),
+            )
+        except UpdateError as err:
+            if err.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def append_event(self, ticket_id: str, event: HistoryEvent) -> None:
+        event_model(ticket_id, event).save()
 
     # -- listing -------------------------------------------------------------------------
 

@@ -15,11 +15,6 @@ class Started:
     already_existed: bool
 
 
-def execution_input(ticket_id: str) -> str:
-    """Deterministic input: a repeated start with the same name must send the same string."""
-    return json.dumps({"ticketId": ticket_id}, sort_keys=True, separators=(",", ":"))
-
-
 def execution_arn(state_machine_arn: str, name: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
 
@@ -33,17 +28,32 @@ class Workflows:
     def client(self) -> Any:
         return self._client or aws.sfn()
 
-    def start(self, ticket_id: str) -> Started:
-        """Start (or find) the ticket's execution; safe to repeat."""
+    def start(self, ticket_id: str, execution_input: str) -> Started:
+        """Start (or find) the ticket's execution; safe to repeat with the same input."""
         try:
             r = self.client.start_execution(
                 stateMachineArn=self.state_machine_arn,
                 name=ticket_id,
-                input=execution_input(ticket_id),
+                input=execution_input,
             )
             return Started(r["executionArn"], False)
         except self.client.exceptions.ExecutionAlreadyExists:
             return Started(execution_arn(self.state_machine_arn, ticket_id), True)
+
+    def complete(self, token: str, output: dict[str, Any]) -> bool:
+        """Complete a callback. False when the token is stale (timed out, used or unknown):
+        the workflow moved on or will ask again, and the ticket's outbox answers it then."""
+        try:
+            self.client.send_task_success(
+                taskToken=token, output=json.dumps(output, sort_keys=True, separators=(",", ":"))
+            )
+        except (
+            self.client.exceptions.TaskTimedOut,
+            self.client.exceptions.InvalidToken,
+            self.client.exceptions.TaskDoesNotExist,
+        ):
+            return False
+        return True
 
     def describe(self, ticket_id: str) -> dict[str, Any] | None:
         try:

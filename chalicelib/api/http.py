@@ -90,16 +90,19 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in (request.headers or {}).items()}
 
 
-def read_json(request: Request) -> Any:
-    """The request body as JSON: typed content, ≤ 64 KB, well-formed, or a 400 naming `body`."""
+def read_json(request: Request, allow_empty: bool = False) -> Any:
+    """The request body as JSON: typed content, ≤ 64 KB, well-formed, or a 400 naming `body`.
+    With `allow_empty`, no body at all reads as `{}` (actions such as `accept` need none)."""
     headers = _headers(request)
+    raw = request.raw_body or b""
+    if allow_empty and not raw.strip():
+        return {}
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise ValidationFailed(
             [FieldError("Content-Type", "must be application/json")],
             "the request body must be JSON (Content-Type: application/json)",
         )
-    raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
         raise ValidationFailed([FieldError("body", f"must be at most {MAX_BODY_BYTES} bytes")])
     if not raw.strip():

@@ -25,7 +25,7 @@ from chalicelib.domain.vocabulary import CHANNELS
 
 LEVELS: Final = ("A", "B", "C", "D", "E", "F")
 UNITS: Final = ("seconds", "minutes", "hours", "businessDays")
-STEPS: Final = ("review", "dispatch", "accept", "handle", "reply", "revisit")
+STEPS: Final = ("review", "dispatch", "accept", "handle", "reply", "revisit", "archive")
 LADDER_LEVELS: Final = 4  # handler dept admin, CRC complaint manager, company leader, VP
 EMERGENCY_DUTIES: Final = ("approvalFormToCrc", "leaderApproval")
 CATEGORIES: Final = (

@@ -40,6 +40,7 @@ _TOP_FIELDS = (
     "fields",
     "urgent",
     "flags",
+    "answer",
 )
 _COMPLAINANT_FIELDS = ("name", "type", "contactNumber", "address", "replyMethod")
 
@@ -95,6 +96,7 @@ class NewTicket:
     fields: dict[str, Any] = field(default_factory=dict)
     urgent: bool = False
     flags: tuple[str, ...] = ()
+    answer: str | None = None
 
 
 def parse_new_ticket(body: Any, catalog: CatalogView, now: datetime) -> NewTicket:
@@ -111,6 +113,7 @@ def parse_new_ticket(body: Any, catalog: CatalogView, now: datetime) -> NewTicke
     service_number = c.phone(data, "serviceNumber", "")
     description = c.string(data, "description", "", max_len=4000)
     expected = c.string(data, "expectedResult", "", max_len=1000)
+    answer = c.string(data, "answer", "", max_len=2000)
     occurred_at = c.instant(data, "occurredAt", "")
     if occurred_at is not None and occurred_at > now + CLOCK_SKEW:
         c.fail("occurredAt", "must not be in the future")
@@ -173,6 +176,7 @@ def parse_new_ticket(body: Any, catalog: CatalogView, now: datetime) -> NewTicke
         fields=fields or {},
         urgent=bool(urgent),
         flags=tuple(flags or ()),
+        answer=answer,
     )
 
 
@@ -223,11 +227,16 @@ class Ticket:
     bulletin_id: str | None = None
     answer_script: str | None = None
     route: str | None = None
+    answer: str | None = None
     missing_fields: tuple[str, ...] = ()
     # The human step the workflow waits for, its sequence number (guards callbacks) and token.
     step: str | None = None
     step_seq: int = 0
     task_token: str | None = None
+    token_escalation: int = 0
+    # A completed step's callback output, kept until the workflow is seen to move past it.
+    outbox: dict[str, Any] | None = None
+    workflow_input: str | None = None
     dispatched_by: str | None = None
     transfers: int = 0
     rounds: int = 0
@@ -303,6 +312,7 @@ class Ticket:
             "appealOf": self.appeal_of,
             "bulletinId": self.bulletin_id,
             "answerScript": self.answer_script,
+            "answer": self.answer,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         out.update(self.extra)

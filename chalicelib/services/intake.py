@@ -12,9 +12,10 @@ from typing import Any
 from chalicelib.catalog import Catalog
 from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
 from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.lifecycle import first_step
 from chalicelib.domain.tickets import NewTicket, Ticket, iso
 
-from . import rules
+from . import rules, steps
 from .context import Deps
 
 SUGGESTIONS_KEPT = 3
@@ -71,7 +72,9 @@ def intake_fields(new: NewTicket) -> dict[str, Any]:
     )
 
 
-def assess(new: NewTicket, ticket_id: str, actor: str, now: datetime, deps: Deps) -> Ticket:
+def assess(
+    new: NewTicket, ticket_id: str, actor: str, role: str, now: datetime, deps: Deps
+) -> Ticket:
     catalog = rules.catalog()
     category, phenomenon_code, record = classification(new, catalog)
     missing, bad = required_fields_state(phenomenon_code, intake_fields(new), catalog)
@@ -85,11 +88,10 @@ def assess(new: NewTicket, ticket_id: str, actor: str, now: datetime, deps: Deps
         phenomenon.sla_level if phenomenon else None, new.channel, new.source, category
     )
     deadlines = policy.deadlines(now, level, new.channel, new.source, rules.calendar(), category)
-    return Ticket(
+    ticket = Ticket(
         id=ticket_id,
         version=1,
         kind=new.kind,
-        status="accepted",
         channel=new.channel,
         complainant=new.complainant,
         service_number=new.service_number,
@@ -114,4 +116,15 @@ def assess(new: NewTicket, ticket_id: str, actor: str, now: datetime, deps: Deps
         progress_due_at=deadlines.progress_due_at,
         final_due_at=deadlines.final_due_at,
         extra={"slaRule": deadlines.rule},
+        answer=new.answer,
+        status="answered" if new.answer else "accepted",
+    )
+    step = first_step(ticket, role)
+    step_due = steps.step_deadline(ticket, step, now)
+    timeout = steps.seconds_until(step_due, now)
+    return ticket.with_changes(
+        step=step,
+        step_seq=1,
+        step_due_at=step_due,
+        workflow_input=steps.execution_input(ticket_id, step, timeout),
     )

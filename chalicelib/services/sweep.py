@@ -31,7 +31,7 @@ def run(deps: Deps, max_pages: int = 50) -> dict[str, Any]:
             if ticket is None:
                 continue
             if ticket.workflow_status == "pending" and not ticket.closed:
-                deps.workflows.start(ticket.id)
+                deps.workflows.start(ticket.id, ticket.workflow_input or "")
                 deps.repo.set_next_due(ticket.id, now + grace)
                 started += 1
                 logger.warning("restarted a ticket's lifecycle", extra={"ticketId": ticket.id})

@@ -63,7 +63,7 @@ def create_ticket(
     now = deps.clock()
     new = parse_new_ticket(body, catalog, now)
     ticket_id = new_id("T", now)
-    ticket = assess(new, ticket_id, p.username, now, deps)
+    ticket = assess(new, ticket_id, p.username, p.role, now, deps)
     event = HistoryEvent(
         at=now,
         actor=p.username,
@@ -99,7 +99,7 @@ def create_ticket(
 def _start_workflow(ticket: Ticket, deps: Deps) -> None:
     """Start the execution; on failure the ticket stays marked pending and the sweep restarts it."""
     try:
-        deps.workflows.start(ticket.id)
+        deps.workflows.start(ticket.id, ticket.workflow_input or "")
     except Exception:
         logger.exception(
             "starting the workflow failed; the sweep will retry", extra={"ticketId": ticket.id}

@@ -25,7 +25,9 @@ moto_patches.apply()
 @pytest.fixture
 def aws() -> Iterator[Any]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        stack = create_all(boto3.session.Session(region_name="us-east-1"), STACK)
+        from app import app
+
+        stack = create_all(boto3.session.Session(region_name="us-east-1"), STACK, app=app)
         saved = {k: os.environ.get(k) for k in stack.environment()}
         os.environ.update(stack.environment())
         os.environ["AUTH_MODE"] = "local"

@@ -15,14 +15,19 @@ def test_create_stores_the_ticket_and_starts_its_lifecycle(api: Api, aws) -> Non
     assert status == 201
     assert ticket["status"] == "accepted" and ticket["version"] == 1
     assert headers["Location"] == f"/tickets/{ticket['id']}"
-    # AND the execution named after the ticket records itself on the ticket
+    # AND the execution named after the ticket records itself on the ticket and waits for review
     sm = aws.refs["LifecycleStateMachine"]
     sfn = boto3.client("stepfunctions")
     arn = sm.replace(":stateMachine:", ":execution:") + ":" + ticket["id"]
-    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
-    _, stored, _ = api.call("GET", f"/tickets/{ticket['id']}")
+    stored = wait_until(
+        lambda: (
+            (t := api.call("GET", f"/tickets/{ticket['id']}")[1])["workflow"]["status"] == "started"
+            and t
+        )
+    )
     assert stored["workflow"] == {"status": "started", "executionArn": arn}
-    assert stored["version"] == 2
+    assert stored["version"] == 2 and stored["step"] == "review"
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
     _, history, _ = api.call("GET", f"/tickets/{ticket['id']}/history")
     assert [e["action"] for e in history["items"]] == ["create", "workflow_started"]
 

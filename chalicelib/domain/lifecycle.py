@@ -1,0 +1,459 @@
+"""The ticket lifecycle's rules (DOMAIN.md §4): which action may happen at which step, by whom,
+and what it changes. Pure: the service applies the result, the state machine follows its outcome.
+
+A ticket waits at one human *step* at a time. Each action at a step completes that step's callback
+with an *outcome* the state machine branches on, and names the next step (or closes the ticket).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from .auth import Principal, can_see, require_role
+from .errors import Conflict, FieldError, NotFound, ValidationFailed
+from .tickets import Ticket, iso
+from .validation import Checker
+
+MAX_TRANSFERS = 3
+SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
+REPLY_METHODS = ("phone", "sms", "email", "letter")
+
+# The status a ticket shows while it waits at each step.
+STEP_STATUS = {
+    "review": "reviewing",
+    "dispatch": "reviewing",
+    "accept": "dispatched",
+    "handle": "processing",
+    "reply": "resolved",
+    "revisit": "replied",
+    "archive": "revisited",
+}
+DEPARTMENT_STEPS = ("accept", "handle")
+DEPARTMENT_ROLES = ("department", "complaint_admin")
+DISPATCH_ROLES = ("senior_agent", "complaint_manager", "complaint_admin")
+DESK_ROLES = ("agent", "senior_agent", "complaint_manager")
+
+# action → (roles, steps it may be taken at). `note` is allowed at any open step.
+RULES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "review": (("senior_agent", "complaint_manager"), ("review",)),
+    "dispatch": (DISPATCH_ROLES, ("dispatch",)),
+    "accept": (DEPARTMENT_ROLES, ("accept",)),
+    "resolve": (DEPARTMENT_ROLES, ("accept", "handle")),
+    "return": (DEPARTMENT_ROLES, ("accept", "handle")),
+    "transfer": (("department", "complaint_admin", "complaint_manager"), ("accept", "handle")),
+    "reply": (DESK_ROLES, ("reply",)),
+    "revisit": (DESK_ROLES, ("revisit",)),
+    "archive": (("complaint_manager", "complaint_admin"), ("revisit", "archive")),
+    "cancel": (("senior_agent", "complaint_manager"), ("review", "dispatch")),
+    "note": (
+        ("agent", "senior_agent", "department", "complaint_admin", "complaint_manager", "leader"),
+        tuple(STEP_STATUS),
+    ),
+}
+ACTIONS = tuple(RULES)
+
+
+class CatalogLike(Protocol):
+    def category(self, code: str) -> Any: ...
+
+    def phenomenon(self, code: str) -> Any: ...
+
+    def department(self, code: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A department notification this action causes (API.md: department-notifications)."""
+
+    event_type: str
+    department: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    changes: dict[str, Any]
+    to_status: str
+    next_step: str | None  # None: the ticket is closed
+    outcome: str
+    details: dict[str, Any]
+    completes_step: bool = True
+    notices: tuple[Notice, ...] = ()
+    transfer_hours: int | None = None
+    reclassified: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def first_step(ticket: Ticket, created_by_role: str) -> str:
+    """Answered at intake → reply. A junior agent's ticket, or a VIP's or big customer's, gets a
+    senior's review first; a senior's own intake goes straight to dispatch."""
+    if ticket.answer:
+        return "reply"
+    if ticket.complainant.type in ("vip", "big_customer") or created_by_role == "agent":
+        return "review"
+    return "dispatch"
+
+
+def allowed_at(step: str | None) -> list[str]:
+    return [a for a, (_, steps) in RULES.items() if step in steps]
+
+
+def decide(
+    action: str,
+    ticket: Ticket,
+    principal: Principal,
+    body: Any,
+    catalog: CatalogLike,
+    now: datetime,
+) -> Decision:
+    """Check an action against the rules and say what it changes; raise when it may not happen."""
+    if action not in RULES:
+        raise NotFound(f"no action {action}")
+    roles, steps = RULES[action]
+    require_role(principal, roles)
+    _check_scope(action, ticket, principal)
+    if ticket.closed or ticket.step not in steps:
+        raise Conflict(
+            f"{action} is not allowed while the ticket is {ticket.status}"
+            f" (step {ticket.step or 'none'}); allowed now: {', '.join(allowed_at(ticket.step))}",
+            code="action_not_allowed",
+        )
+    decide_fn = _DECIDERS[action]
+    return decide_fn(ticket, principal, body, catalog, now)
+
+
+def _check_scope(action: str, ticket: Ticket, principal: Principal) -> None:
+    held = [*ticket.departments, *([ticket.department] if ticket.department else [])]
+    if not can_see(principal, held):
+        raise NotFound(f"no ticket {ticket.id}")
+    # Department users act only on what their department holds now.
+    acting = action not in ("note", "dispatch")
+    if principal.department_scoped and acting and ticket.department != principal.department:
+        raise Conflict(
+            f"the ticket is with {ticket.department}, not {principal.department}",
+            code="not_your_department",
+        )
+
+
+def _body(
+    body: Any, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+) -> tuple[Checker, dict[str, Any]]:
+    c = Checker()
+    data = c.obj(body if body is not None else {}, "", allowed, required)
+    return c, data if data is not None else {}
+
+
+def _done(c: Checker) -> None:
+    if c.errors:
+        raise ValidationFailed(c.errors)
+
+
+def _actor(principal: Principal, now: datetime) -> dict[str, Any]:
+    return {"by": principal.username, "role": principal.role, "at": iso(now)}
+
+
+def _review(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(
+        body, ("valid", "unreasonable", "reason", "category", "phenomenon", "fields"), ("valid",)
+    )
+    valid = c.boolean(d, "valid", "")
+    unreasonable = c.boolean(d, "unreasonable", "") or False
+    reason = c.string(d, "reason", "", max_len=1000)
+    category = c.string(d, "category", "", max_len=64)
+    phenomenon = c.string(d, "phenomenon", "", max_len=64)
+    fields = c.scalar_map(d, "fields", "", max_items=30, max_len=500)
+    if valid is False and not reason:
+        c.fail("reason", "is required when the ticket is invalid or unreasonable")
+    changes: dict[str, Any] = {}
+    if phenomenon is not None:
+        found = catalog.phenomenon(phenomenon)
+        if found is None:
+            c.fail("phenomenon", "is not a phenomenon of the catalog (GET /catalog)")
+        elif category is not None and found.category != category:
+            c.fail("phenomenon", f"belongs to category {found.category}, not {category}")
+        else:
+            changes.update(phenomenon=phenomenon, category=found.category, route=found.route)
+    elif category is not None:
+        found_cat = catalog.category(category)
+        if found_cat is None:
+            c.fail("category", "is not a category of the catalog (GET /catalog)")
+        else:
+            changes.update(category=category, phenomenon=None, route=found_cat.route)
+    _done(c)
+    if fields:
+        changes["fields"] = {**t.fields, **fields}
+    record = dict(t.classification or {})
+    record.update(confirmed=True, confirmedBy=p.username)
+    changes["classification"] = record
+    details = {"valid": valid, "reason": reason, **({"unreasonable": True} if unreasonable else {})}
+    if not valid:
+        status = "rejected" if unreasonable else "cancelled"
+        changes["closing"] = {"kind": status, "reason": reason, **_actor(p, now)}
+        return Decision(
+            "review",
+            changes,
+            status,
+            None,
+            "unreasonable" if unreasonable else "invalid",
+            details,
+            reclassified=bool(category or phenomenon),
+        )
+    return Decision(
+        "review",
+        changes,
+        "reviewing",
+        "dispatch",
+        "valid",
+        details,
+        reclassified=bool(category or phenomenon),
+    )
+
+
+def _dispatch(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    from .sla import LEVELS
+
+    c, d = _body(body, ("department", "note", "slaLevel"), ("department", "note"))
+    department = c.string(d, "department", "", max_len=64)
+    note = c.string(d, "note", "", max_len=2000)
+    level = c.enum(d, "slaLevel", "", LEVELS)
+    if department is not None and catalog.department(department) is None:
+        c.fail("department", "is not a department of the catalog (GET /catalog)")
+    _done(c)
+    assert department is not None
+    # A return goes back to the dispatcher who sent it: only they (or a manager) re-dispatch.
+    someone_else = t.dispatched_by and t.dispatched_by != p.username
+    if t.status == "returned" and someone_else and "complaint_manager" not in p.roles:
+        raise Conflict(
+            f"the ticket was returned to {t.dispatched_by}, who dispatched it",
+            code="returned_to_dispatcher",
+        )
+    if t.missing_fields:
+        raise Conflict(
+            "the phenomenon's required dispatch fields are missing; add them with a note",
+            code="missing_required_fields",
+            errors=[
+                FieldError(f"fields.{f}", "is required for dispatch") for f in t.missing_fields
+            ],
+        )
+    changes: dict[str, Any] = {
+        "department": department,
+        "departments": _add(t.departments, department),
+        "dispatched_by": p.username,
+    }
+    if level:
+        changes["sla_level"] = level
+    return Decision(
+        "dispatch",
+        changes,
+        "dispatched",
+        "accept",
+        "dispatched",
+        {"department": department, "note": note, "slaLevel": level},
+        notices=(Notice("dispatched", department),),
+    )
+
+
+def _accept(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, _ = _body(body, ())
+    _done(c)
+    return Decision("accept", {}, "processing", "handle", "accepted", {"department": t.department})
+
+
+def _resolve(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(body, ("cause", "result"), ("cause", "result"))
+    cause = c.string(d, "cause", "", max_len=500)
+    result = c.string(d, "result", "", max_len=4000)
+    _done(c)
+    resolution = {"cause": cause, "result": result, "department": t.department, **_actor(p, now)}
+    return Decision(
+        "resolve",
+        {"resolution": resolution},
+        "resolved",
+        "reply",
+        "resolved",
+        {"cause": cause, "result": result},
+    )
+
+
+def _return(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(body, ("reason",), ("reason",))
+    reason = c.string(d, "reason", "", max_len=1000)
+    _done(c)
+    # Tickets never flow further back than the dispatcher: the department leaves the ticket.
+    changes = {"department": None, "departments": _add(t.departments, t.department)}
+    return Decision(
+        "return",
+        changes,
+        "returned",
+        "dispatch",
+        "returned",
+        {"reason": reason, "from": t.department, "to": t.dispatched_by},
+        notices=(Notice("returned", "crc"),),
+    )
+
+
+def _transfer(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(body, ("department", "reason", "timeLimitHours"), ("department", "reason"))
+    department = c.string(d, "department", "", max_len=64)
+    reason = c.string(d, "reason", "", max_len=1000)
+    hours = d.get("timeLimitHours")
+    if hours is not None and (
+        isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 720
+    ):
+        c.fail("timeLimitHours", "must be a whole number of hours from 1 to 720")
+    if department is not None and catalog.department(department) is None:
+        c.fail("department", "is not a department of the catalog (GET /catalog)")
+    _done(c)
+    assert department is not None
+    if department == t.department:
+        raise Conflict("the ticket is already with that department", code="same_department")
+    if t.transfers >= MAX_TRANSFERS:
+        raise Conflict(
+            f"a ticket may be transferred at most {MAX_TRANSFERS} times", code="too_many_transfers"
+        )
+    if department in t.departments and "complaint_manager" not in p.roles:
+        raise Conflict(
+            "tickets never go back to a department they left, unless a complaint "
+            "manager sends them",
+            code="no_backward_flow",
+        )
+    changes = {
+        "department": department,
+        "departments": _add(_add(t.departments, t.department), department),
+        "transfers": t.transfers + 1,
+    }
+    return Decision(
+        "transfer",
+        changes,
+        "dispatched",
+        "accept",
+        "transferred",
+        {"from": t.department, "to": department, "reason": reason, "timeLimitHours": hours},
+        notices=(Notice("transferred", department),),
+        transfer_hours=hours,
+    )
+
+
+def _reply(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(body, ("content", "method"), ("content", "method"))
+    content = c.string(d, "content", "", max_len=4000)
+    method = c.enum(d, "method", "", REPLY_METHODS)
+    _done(c)
+    if not (t.resolution or t.answer):
+        raise Conflict(
+            "a reply needs a resolution or an answer given at intake", code="nothing_to_reply"
+        )
+    reply = {"content": content, "method": method, **_actor(p, now)}
+    return Decision("reply", {"reply": reply}, "replied", "revisit", "replied", {"method": method})
+
+
+def _revisit(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(body, ("satisfaction", "comment"), ("satisfaction",))
+    satisfaction = c.enum(d, "satisfaction", "", SATISFACTION)
+    comment = c.string(d, "comment", "", max_len=2000)
+    _done(c)
+    revisit = {"satisfaction": satisfaction, "comment": comment, **_actor(p, now)}
+    details = {"satisfaction": satisfaction}
+    if satisfaction != "unsatisfied":
+        return Decision(
+            "revisit", {"revisit": revisit}, "revisited", "archive", "satisfied", details
+        )
+    # An unhappy customer re-opens the flow: back to the department that handled it.
+    target = (t.resolution or {}).get("department") or t.department
+    if not target:
+        raise Conflict("there is no department to re-dispatch to", code="no_department")
+    changes = {
+        "revisit": revisit,
+        "rounds": t.rounds + 1,
+        "department": target,
+        "departments": _add(t.departments, target),
+        "resolution": None,
+        "reply": None,
+    }
+    return Decision(
+        "revisit",
+        changes,
+        "dispatched",
+        "accept",
+        "unsatisfied",
+        {**details, "redispatchedTo": target, "round": t.rounds + 2},
+        notices=(Notice("dispatched", target),),
+    )
+
+
+def _archive(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(body, ("analysis", "addToCaseLibrary", "noRevisitReason"), ("analysis",))
+    analysis = c.string(d, "analysis", "", max_len=4000)
+    case = c.boolean(d, "addToCaseLibrary", "") or False
+    no_revisit = c.string(d, "noRevisitReason", "", max_len=1000)
+    _done(c)
+    if not t.reply:
+        raise Conflict("a ticket is archived only after its reply", code="no_reply")
+    if not t.revisit and not no_revisit:
+        raise Conflict("archive needs a revisit, or a noRevisitReason", code="no_revisit")
+    closing = {
+        "kind": "archived",
+        "analysis": analysis,
+        "caseLibrary": case,
+        "noRevisitReason": no_revisit,
+        **_actor(p, now),
+    }
+    return Decision(
+        "archive",
+        {"closing": closing},
+        "archived",
+        None,
+        "archived",
+        {"caseLibrary": case, "noRevisitReason": no_revisit},
+    )
+
+
+def _cancel(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(body, ("reason",), ("reason",))
+    reason = c.string(d, "reason", "", max_len=1000)
+    _done(c)
+    closing = {"kind": "cancelled", "reason": reason, **_actor(p, now)}
+    return Decision(
+        "cancel", {"closing": closing}, "cancelled", None, "cancelled", {"reason": reason}
+    )
+
+
+def _note(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    c, d = _body(body, ("text", "fields"), ("text",))
+    text = c.string(d, "text", "", max_len=4000)
+    fields = c.scalar_map(d, "fields", "", max_items=30, max_len=500)
+    _done(c)
+    changes: dict[str, Any] = {}
+    if fields:
+        changes["fields"] = {**t.fields, **fields}
+    return Decision(
+        "note",
+        changes,
+        t.status,
+        t.step,
+        "noted",
+        {"text": text, "fields": sorted(fields or {})},
+        completes_step=False,
+    )
+
+
+def _add(items: tuple[str, ...], item: str | None) -> tuple[str, ...]:
+    return items if item is None or item in items else (*items, item)
+
+
+_DECIDERS = {
+    "review": _review,
+    "dispatch": _dispatch,
+    "accept": _accept,
+    "resolve": _resolve,
+    "return": _return,
+    "transfer": _transfer,
+    "reply": _reply,
+    "revisit": _revisit,
+    "archive": _archive,
+    "cancel": _cancel,
+    "note": _note,
+}

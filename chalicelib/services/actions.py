@@ -1,0 +1,114 @@
+"""Lifecycle actions through the API: check the rules, record the event, complete the callback.
+
+The ticket write is conditional on what was read (version, step sequence, callback token) and
+carries the callback output in an *outbox*; completing the callback comes after. If completing it
+fails or the token was stale, the workflow asks again (a re-wait after a timeout) and the token
+handler answers from the outbox: a step is never completed twice, never stranded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.audit_repo import AuditEntry
+from chalicelib.adapters.tickets_repo import HistoryEvent
+from chalicelib.domain import lifecycle
+from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.domain.tickets import Ticket
+from chalicelib.logs import logger
+
+from . import notifications, rules, steps
+from .context import Caller, Deps
+from .intake import required_fields_state
+
+ATTEMPTS = 4
+
+
+def perform(
+    caller: Caller, ticket_id: str, action: str, body: Any, if_match: str | None, deps: Deps
+) -> Ticket:
+    expected = _parse_if_match(if_match)
+    for _ in range(ATTEMPTS):
+        ticket = deps.repo.get(ticket_id, consistent=True)
+        if ticket is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        if expected is not None and ticket.version != expected:
+            raise Conflict(
+                f"If-Match {expected} is stale: the ticket is at version {ticket.version}",
+                code="stale_version",
+            )
+        result = _attempt(caller, ticket, action, body, deps)
+        if result is not None:
+            return result
+    raise Conflict("the ticket kept changing; reload and try again", code="stale_version")
+
+
+def _parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.strip().strip('"').removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise ValidationFailed([FieldError("If-Match", "must be the ticket's version number")])
+    return int(raw)
+
+
+def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps) -> Ticket | None:
+    p = caller.principal
+    now = deps.clock()
+    catalog = rules.catalog()
+    decision = lifecycle.decide(action, ticket, p, body, catalog, now)
+    after = ticket.with_changes(**decision.changes, status=decision.to_status, updated_at=now)
+    if "fields" in decision.changes or decision.reclassified:
+        merged = {
+            **after.fields,
+            "serviceNumber": after.service_number,
+            "contactNumber": after.complainant.contact_number,
+        }
+        missing, bad = required_fields_state(after.phenomenon, merged, catalog)
+        if bad:
+            raise ValidationFailed(bad)
+        after = after.with_changes(missing_fields=tuple(missing))
+    output: dict[str, Any] | None = None
+    if decision.completes_step:
+        seq = ticket.step_seq + 1
+        timeout = 1
+        step_due = None
+        if decision.next_step is not None:
+            step_due = steps.step_deadline(after, decision.next_step, now, decision.transfer_hours)
+            timeout = steps.seconds_until(step_due, now)
+        output = steps.callback_output(
+            ticket.id, decision.next_step, seq, decision.outcome, timeout
+        )
+        after = after.with_changes(
+            step=decision.next_step,
+            step_seq=seq,
+            step_due_at=step_due,
+            task_token=None,
+            token_escalation=0,
+            outbox={"seq": ticket.step_seq, "output": output},
+        )
+    event = HistoryEvent(
+        at=now,
+        actor=p.username,
+        role=p.role,
+        action=action,
+        from_status=ticket.status,
+        to_status=decision.to_status,
+        details={**decision.details, "requestId": caller.request_id},
+        version=ticket.version + 1,
+    )
+    audit = deps.audit.model(
+        AuditEntry(p.username, p.role, action, ticket.id, caller.request_id, now)
+    )
+    stored = deps.repo.save_change(ticket, after, event, audit)
+    if stored is None:
+        return None  # the workflow delivered a token or someone acted meanwhile: decide again
+    delivered = output is not None and ticket.task_token is not None
+    if delivered and not deps.workflows.complete(str(ticket.task_token), output or {}):
+        logger.info(
+            "callback token was stale; the outbox answers the next wait",
+            extra={"ticketId": ticket.id, "step": ticket.step},
+        )
+    if decision.completes_step:
+        notifications.state_changed(stored, action, deps, decision.notices)
+    return stored

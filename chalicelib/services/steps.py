@@ -1,0 +1,57 @@
+"""Step deadlines and the callback payloads the lifecycle state machine reads.
+
+Deadlines are instants computed in Python with the business calendar; the state machine only
+ever waits for a number of seconds derived from them (TimeoutSecondsPath).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.tickets import Ticket
+
+from . import rules
+
+CLOSED_STEP = "closed"
+# A wait ends at the latest this far ahead (ASL timeouts must stay below 99999999 s).
+MAX_WAIT = timedelta(days=365)
+
+
+def step_deadline(
+    ticket: Ticket, step: str, now: datetime, transfer_hours: int | None = None
+) -> datetime:
+    if transfer_hours is not None:
+        return now + timedelta(hours=transfer_hours)
+    policy = rules.policy()
+    if step == "handle" and ticket.due_at is not None:
+        return ticket.due_at  # handling must finish by the ticket's own deadline
+    limit = policy.step_limit(step, level=ticket.sla_level or "A")
+    return limit.after(now, rules.calendar())
+
+
+def seconds_until(deadline: datetime, now: datetime) -> int:
+    remaining = (deadline - now).total_seconds()
+    return max(1, min(math.ceil(remaining), int(MAX_WAIT.total_seconds())))
+
+
+def callback_output(
+    ticket_id: str, step: str | None, seq: int, outcome: str, timeout_seconds: int
+) -> dict[str, Any]:
+    """The state the workflow continues with: the next step, its sequence number and timeout."""
+    return {
+        "ticketId": ticket_id,
+        "step": step or CLOSED_STEP,
+        "seq": seq,
+        "escalation": 0,
+        "outcome": outcome,
+        "timeoutSeconds": timeout_seconds,
+    }
+
+
+def execution_input(ticket_id: str, step: str, timeout_seconds: int) -> str:
+    """Serialized once at intake and stored: a restart sends byte-identical input."""
+    payload = callback_output(ticket_id, step, 1, "accepted", timeout_seconds)
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))

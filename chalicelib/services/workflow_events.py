@@ -1,0 +1,130 @@
+"""What the lifecycle state machine asks of the app: callback tokens and overdue steps.
+
+- `on_task_token`: each human step sends `{ticketId, step, seq, escalation, taskToken}` through
+  the task-token queue. The token is kept only if it is for the step the ticket waits at (same
+  sequence number, no older escalation); if that step was already completed (its output sits in
+  the outbox), the output is delivered with the new token. Clients never see tokens.
+- `escalate_step`: a step's callback timed out. The ticket climbs one level of the ladder
+  (handler → department administrator → CRC complaint manager → leader in charge →
+  vice-president), the level is notified, and the workflow waits again with that level's grace
+  period. Past the top the breach is recorded once and the leaders told; the ticket stays open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.tickets_repo import HistoryEvent
+from chalicelib.domain.lifecycle import DEPARTMENT_STEPS
+from chalicelib.domain.tickets import Ticket
+from chalicelib.logs import logger
+
+from . import notifications, rules, steps
+from .context import Deps
+
+# When the step was completed while its wait timed out, wait briefly: the outbox answers.
+REDELIVERY_WAIT_SECONDS = 2
+
+
+def on_task_token(message: dict[str, Any], deps: Deps) -> str:
+    ticket_id = str(message["ticketId"])
+    seq, escalation = int(message["seq"]), int(message.get("escalation", 0))
+    token = str(message["taskToken"])
+    ticket = deps.repo.get(ticket_id, consistent=True)
+    if ticket is None:
+        return "unknown-ticket"
+    if ticket.step_seq == seq and ticket.step == message.get("step"):
+        recorded = deps.repo.record_token(ticket_id, seq, escalation, token)
+        return "recorded" if recorded else "stale"
+    outbox = ticket.outbox or {}
+    if outbox.get("seq") == seq:
+        deps.workflows.complete(token, outbox["output"])
+        return "redelivered"
+    logger.info("ignored a stale task token", extra={"ticketId": ticket_id, "seq": seq})
+    return "stale"
+
+
+def escalate_step(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
+    ticket_id = str(state["ticketId"])
+    seq, escalation = int(state["seq"]), int(state.get("escalation", 0))
+    base: dict[str, Any] = {
+        k: state[k] for k in ("ticketId", "step", "seq", "outcome") if k in state
+    }
+    for _ in range(4):
+        ticket = deps.repo.get(ticket_id, consistent=True)
+        if ticket is None or ticket.closed:
+            return {
+                **base,
+                "step": steps.CLOSED_STEP,
+                "escalation": escalation,
+                "timeoutSeconds": 1,
+            }
+        if ticket.step_seq != seq:
+            return {**base, "escalation": escalation, "timeoutSeconds": REDELIVERY_WAIT_SECONDS}
+        result = _climb(ticket, escalation + 1, deps)
+        if result is not None:
+            return {**base, "escalation": escalation + 1, "timeoutSeconds": result}
+    raise RuntimeError(f"ticket {ticket_id} kept changing while escalating")
+
+
+def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
+    """Raise the ticket to `level` for its current step; returns the next wait in seconds."""
+    now = deps.clock()
+    ladder = rules.catalog().ladder
+    policy = rules.policy()
+    top = ladder[-1].level
+    step = ticket.step or ""
+    handler = ticket.department if step in DEPARTMENT_STEPS and ticket.department else "crc"
+    exhausted = level > top
+    rung = ladder[min(level, top)]
+    department = rung.department or handler
+    marker = f"{ticket.step_seq}:{level}"
+    if ticket.extra.get("lastEscalation") == marker:  # a retried invocation: already done
+        return _grace_seconds(policy, level, now)
+    changes: dict[str, Any] = {
+        "escalation_level": max(ticket.escalation_level, min(level, top)),
+        "updated_at": now,
+        "extra": {**ticket.extra, "lastEscalation": marker, "overdueStep": step},
+    }
+    if exhausted:
+        changes["breached"] = True
+    event = HistoryEvent(
+        at=now,
+        actor="workflow",
+        role="system",
+        action="ladder_exhausted" if exhausted else "escalated",
+        from_status=ticket.status,
+        to_status=ticket.status,
+        details={
+            "step": step,
+            "level": min(level, top),
+            "to": rung.code,
+            "department": department,
+            "overdue": True,
+        },
+        version=ticket.version + 1,
+    )
+    stored = deps.repo.save_change(ticket, ticket.with_changes(**changes), event)
+    if stored is None:
+        return None
+    try:
+        if level == 1:  # the handling department is chased (催办) as its admin is told
+            notifications.notify_department(stored, "reminder", handler, deps, level=0)
+        notifications.notify_department(
+            stored,
+            "breached" if exhausted else "escalated",
+            department,
+            deps,
+            level=min(level, top),
+        )
+        notifications.state_changed(stored, "escalated", deps)
+    except Exception:
+        logger.exception("escalation notice failed", extra={"ticketId": ticket.id})
+    return _grace_seconds(policy, level, now)
+
+
+def _grace_seconds(policy: Any, level: int, now: Any) -> int:
+    if level > len(policy.ladder_grace):
+        return int(steps.MAX_WAIT.total_seconds())
+    grace = policy.ladder_grace[level - 1]
+    return steps.seconds_until(grace.after(now, rules.calendar()), now)

@@ -1,0 +1,85 @@
+"""What operators see of a ticket's execution: status, current state, states entered, failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.audit_repo import AuditEntry
+from chalicelib.domain.auth import require_role
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.tickets import iso
+
+from .context import Caller, Deps
+
+WORKFLOW_ROLES = ("operator", "complaint_manager")
+_FAILURES = ("Failed", "TimedOut", "Aborted")
+
+
+def describe(caller: Caller, ticket_id: str, deps: Deps) -> dict[str, Any]:
+    require_role(caller.principal, WORKFLOW_ROLES)
+    ticket = deps.repo.get(ticket_id) if ticket_id.isalnum() else None
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    deps.audit.record(
+        [
+            AuditEntry(
+                caller.principal.username,
+                caller.principal.role,
+                "read_workflow",
+                ticket.id,
+                caller.request_id,
+                deps.clock(),
+            )
+        ]
+    )
+    execution = deps.workflows.describe(ticket.id)
+    if execution is None:
+        return {
+            "ticketId": ticket.id,
+            "executionArn": None,
+            "status": "NOT_STARTED",
+            "currentState": None,
+            "states": [],
+            "failures": [],
+            "ticket": {"status": ticket.status, "step": ticket.step},
+        }
+    arn = execution["executionArn"]
+    states: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for event in deps.workflows.history(arn):
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            states.append(
+                {
+                    "name": event["stateEnteredEventDetails"]["name"],
+                    "enteredAt": iso(event["timestamp"]),
+                    "exitedAt": None,
+                }
+            )
+        elif kind.endswith("StateExited") and states:
+            states[-1]["exitedAt"] = iso(event["timestamp"])
+        elif kind.endswith(_FAILURES):
+            details: dict[str, Any] = next(
+                (v for k, v in event.items() if k.endswith("EventDetails")), {}
+            )
+            failures.append(
+                {
+                    "at": iso(event["timestamp"]),
+                    "type": kind,
+                    "error": details.get("error"),
+                    "cause": details.get("cause"),
+                }
+            )
+    running = execution["status"] == "RUNNING"
+    current = states[-1]["name"] if running and states else None
+    return {
+        "ticketId": ticket.id,
+        "executionArn": arn,
+        "status": execution["status"],
+        "startedAt": iso(execution.get("startDate")),
+        "stoppedAt": iso(execution.get("stopDate")),
+        "currentState": current,
+        "states": states,
+        "failures": failures,
+        "ticket": {"status": ticket.status, "step": ticket.step, "version": ticket.version},
+    }
