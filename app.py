@@ -197,6 +197,37 @@ def ticket_workflow(ticket_id: str) -> Response:
     return http.json_response(workflow_view.describe(http.caller(req), ticket_id, _services()))
 
 
+@app.route("/blacklist", methods=["GET"], authorizer=AUTH)
+@endpoint
+def list_blacklist() -> Response:
+    from chalicelib.services import blacklist
+
+    req = app.current_request
+    return http.json_response(blacklist.page(http.caller(req), http.query(req), _services()))
+
+
+@app.route(
+    "/blacklist/{service_number}", methods=["PUT"], content_types=ANY_CONTENT, authorizer=AUTH
+)
+@endpoint
+def put_blacklist(service_number: str) -> Response:
+    from chalicelib.services import blacklist
+
+    req = app.current_request
+    caller = http.caller(req)
+    entry = blacklist.add(caller, service_number, http.read_json(req), _services())
+    return http.json_response(entry)
+
+
+@app.route("/blacklist/{service_number}", methods=["DELETE"], authorizer=AUTH)
+@endpoint
+def delete_blacklist(service_number: str) -> Response:
+    from chalicelib.services import blacklist
+
+    blacklist.remove(http.caller(app.current_request), service_number, _services())
+    return Response(body="", status_code=204)
+
+
 @app.on_sqs_message(queue=TASK_TOKEN_QUEUE, batch_size=10)
 def handle_task_token(event: Any) -> None:
     """The lifecycle's human steps send their callback tokens here (never to clients)."""

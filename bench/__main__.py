@@ -2,8 +2,9 @@
 
     .venv/bin/python -m bench [-n 20] [--runs 7]
 
-Runs bench.aws_calls, bench.cold_start and, when present, bench/classifier_accuracy.py. Reports,
-never asserts: exits non-zero only if a benchmark could not run.
+Runs bench.aws_calls, bench.cold_start, bench.transitions (state transitions and list-price cost
+of a happy-path ticket) and, when present, bench/classifier_accuracy.py. Reports, never asserts:
+exits non-zero only if a benchmark could not run.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         for title, module, extra in (
             ("AWS calls per POST /tickets", "aws_calls", ["-n", str(args.n)]),
             ("cold first request", "cold_start", ["--runs", str(args.runs)]),
+            ("state transitions and cost per happy-path ticket", "transitions", []),
         ):
             _banner(title)
             code, lines = _own(module, extra, Path(tmp))

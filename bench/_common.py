@@ -167,3 +167,17 @@ def child_env(extra: Mapping[str, str]) -> dict[str, str]:
     env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     env.update(extra)
     return env
+
+
+def execution_parked(sfn: Any, arn: str) -> str:
+    """RUNNING until the execution waits at its first human step (then PARKED), or its end
+    status. Executions wait for people now, so the benchmarks wait only until they are parked."""
+    try:
+        status = str(sfn.describe_execution(executionArn=arn)["status"])
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return "MISSING"
+    if status != "RUNNING":
+        return status
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    submitted = any(e["type"] == "TaskSubmitted" for e in events)
+    return "PARKED" if submitted else "RUNNING"

@@ -32,6 +32,7 @@ from bench._common import (
     BenchError,
     agent_headers,
     ensure_root_on_path,
+    execution_parked,
     run_main,
     ticket_body,
     write_summary,
@@ -161,10 +162,7 @@ def _wait_for_execution(sfn: Any, state_machine_arn: str, name: str, timeout: fl
     arn = state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            status = str(sfn.describe_execution(executionArn=arn)["status"])
-        except sfn.exceptions.ExecutionDoesNotExist:
-            status = "MISSING"
+        status = execution_parked(sfn, arn)
         if status not in ("RUNNING", "MISSING") or time.monotonic() > deadline:
             return status
         time.sleep(0.02)
@@ -188,10 +186,12 @@ def _measure(counter: CallCounter, n: int) -> dict[str, Any]:
     from infra.resources import create_all
 
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        stack = create_all(boto3.session.Session(region_name=FAKE_CREDENTIALS["AWS_REGION"]), STACK)
+        from app import app
+
+        session = boto3.session.Session(region_name=FAKE_CREDENTIALS["AWS_REGION"])
+        stack = create_all(session, STACK, app=app)
         os.environ.update(stack.environment())
         os.environ["AUTH_MODE"] = "local"
-        from app import app
         from chalicelib.adapters import aws as aws_clients
         from chalicelib.services import context
 

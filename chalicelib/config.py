@@ -13,6 +13,8 @@ TICKETS_TABLE = "TICKETS_TABLE"
 EVENTS_TABLE = "EVENTS_TABLE"
 AUDIT_TABLE = "AUDIT_TABLE"
 IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+BLACKLIST_TABLE = "BLACKLIST_TABLE"
+NOTICES_TABLE = "NOTICES_TABLE"
 TICKET_EVENTS_TOPIC_ARN = "TICKET_EVENTS_TOPIC_ARN"
 DEPARTMENT_TOPIC_ARN = "DEPARTMENT_TOPIC_ARN"
 LIFECYCLE_STATE_MACHINE_ARN = "LIFECYCLE_STATE_MACHINE_ARN"
@@ -29,6 +31,8 @@ ALL = (
     EVENTS_TABLE,
     AUDIT_TABLE,
     IDEMPOTENCY_TABLE,
+    BLACKLIST_TABLE,
+    NOTICES_TABLE,
     TICKET_EVENTS_TOPIC_ARN,
     DEPARTMENT_TOPIC_ARN,
     LIFECYCLE_STATE_MACHINE_ARN,
@@ -60,6 +64,14 @@ def audit_table() -> str:
 
 def idempotency_table() -> str:
     return _get(IDEMPOTENCY_TABLE, "complaint-tickets-idempotency")
+
+
+def blacklist_table() -> str:
+    return _get(BLACKLIST_TABLE, "complaint-tickets-blacklist")
+
+
+def notices_table() -> str:
+    return _get(NOTICES_TABLE, "complaint-tickets-notices")
 
 
 def ticket_events_topic_arn() -> str:

@@ -115,7 +115,10 @@ def create_all(
     sfn = session.client("stepfunctions")
     for logical in by_type.get("AWS::DynamoDB::Table", []):
         _table(ddb, stack, logical, resources[logical]["Properties"])
-    for logical in by_type.get("AWS::SQS::Queue", []):
+    queues = by_type.get("AWS::SQS::Queue", [])
+    # dead-letter queues first: other queues' redrive policies point at them
+    queues.sort(key=lambda q: "RedrivePolicy" in resources[q].get("Properties", {}))
+    for logical in queues:
         _queue(sqs, stack, logical, resources[logical].get("Properties", {}))
     for logical in by_type.get("AWS::SNS::Topic", []):
         props = stack.resolve(resources[logical]["Properties"])
@@ -130,6 +133,11 @@ def create_all(
             attrs["FilterPolicy"] = json.dumps(props["FilterPolicy"])
         if props.get("RawMessageDelivery"):
             attrs["RawMessageDelivery"] = "true"
+        for key in ("FilterPolicyScope",):
+            if key in props:
+                attrs[key] = props[key]
+        if "RedrivePolicy" in props:
+            attrs["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
         sub = sns.subscribe(
             TopicArn=props["TopicArn"],
             Protocol=props["Protocol"],

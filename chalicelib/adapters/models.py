@@ -13,7 +13,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib import config
@@ -75,11 +75,13 @@ class BreachedIndex(_Index):
 
 
 class DueIndex(GlobalSecondaryIndex):
-    """Sparse: only tickets with work due carry `dueKey`; the sweep reads `nextDueAt <= now`."""
+    """Sparse: only open tickets with work ahead carry `dueKey`; the sweep reads
+    `nextDueAt <= now`. Projects the whole ticket so the sweep reads each due ticket once;
+    its writes are conditional on the version it saw."""
 
     class Meta:
         index_name = "due-index"
-        projection = KeysOnlyProjection()
+        projection = AllProjection()
 
     dueKey = UnicodeAttribute(hash_key=True)
     nextDueAt = UnicodeAttribute(range_key=True)
@@ -131,6 +133,11 @@ class TicketModel(Model):
     missingFields = ListAttribute(null=True)
     step = UnicodeAttribute(null=True)
     stepSeq = NumberAttribute(default=0)
+    stepStartedAt = UnicodeAttribute(null=True)
+    escalationCriteria = ListAttribute(null=True)
+    standardSolution = UnicodeAttribute(null=True)
+    emergencyRecord = JSONAttribute(null=True)
+    dutiesDone = JSONAttribute(null=True)
     taskToken = UnicodeAttribute(null=True)
     tokenEscalation = NumberAttribute(default=0)
     outbox = JSONAttribute(null=True)
@@ -239,4 +246,30 @@ class IdempotencyModel(Model):
     expiresAt = TTLAttribute(null=True)
 
 
-ALL_MODELS = (TicketModel, EventModel, AuditModel, IdempotencyModel)
+class BlacklistModel(Model):
+    """Customers known for frequent, well-informed complaints. Key: serviceNumber."""
+
+    class Meta:
+        table_name = config.blacklist_table()
+
+    serviceNumber = UnicodeAttribute(hash_key=True)
+    reason = UnicodeAttribute()
+    addedBy = UnicodeAttribute()
+    addedAt = UnicodeAttribute()
+
+
+class NoticeModel(Model):
+    """Notices the sweep sent (or is sending), so each goes out once.
+    Key: ticketId, key = the duty's key (e.g. `warn:3:0.8`, `breach`)."""
+
+    class Meta:
+        table_name = config.notices_table()
+
+    ticketId = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()  # claimed | sent
+    leaseUntil = UnicodeAttribute()
+    expiresAt = TTLAttribute(null=True)
+
+
+ALL_MODELS = (TicketModel, EventModel, AuditModel, IdempotencyModel, BlacklistModel, NoticeModel)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import Connection
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
@@ -43,3 +44,14 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise bad
     return value
+
+
+_conn: Connection | None = None
+
+
+def connection() -> Connection:
+    """One pynamodb connection for transactions, built on first use."""
+    global _conn
+    if _conn is None:
+        _conn = Connection()
+    return _conn

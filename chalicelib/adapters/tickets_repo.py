@@ -7,12 +7,11 @@ audit entry) in one transaction, conditional on the version read: nothing is upd
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -22,7 +21,7 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.tickets import Complainant, Ticket, parse_storage_time, storage_time
 
 from .models import AuditModel, EventModel, IdempotencyModel, TicketModel
-from .query import time_range
+from .query import connection, time_range
 
 DUE_KEY = "due"
 BREACHED_KEY = "breached"
@@ -119,6 +118,11 @@ def to_model(t: Ticket) -> TicketModel:
         missingFields=list(t.missing_fields) or None,
         step=t.step,
         stepSeq=t.step_seq,
+        stepStartedAt=_opt_store(t.step_started_at),
+        escalationCriteria=list(t.escalation_criteria) or None,
+        standardSolution=t.standard_solution,
+        emergencyRecord=t.emergency_record,
+        dutiesDone=t.duties_done or None,
         taskToken=t.task_token,
         tokenEscalation=t.token_escalation,
         outbox=t.outbox,
@@ -190,6 +194,11 @@ def from_model(m: TicketModel) -> Ticket:
         missing_fields=tuple(m.missingFields or ()),
         step=m.step,
         step_seq=int(m.stepSeq or 0),
+        step_started_at=_opt_time(m.stepStartedAt),
+        escalation_criteria=tuple(m.escalationCriteria or ()),
+        standard_solution=m.standardSolution,
+        emergency_record=m.emergencyRecord,
+        duties_done=m.dutiesDone or {},
         task_token=m.taskToken,
         token_escalation=int(m.tokenEscalation or 0),
         outbox=m.outbox,
@@ -254,7 +263,7 @@ class TicketRepository:
             model.nextDueAt = storage_time(due_at)
         for attempt in range(5):
             try:
-                with TransactWrite(connection=_connection()) as tx:
+                with TransactWrite(connection=connection()) as tx:
                     tx.save(model, condition=TicketModel.id.does_not_exist())
                     tx.save(event_model(ticket.id, event))
                     if idempotency_key is not None and fingerprint is not None:
@@ -339,7 +348,7 @@ class TicketRepository:
             else TicketModel.taskToken.does_not_exist()
         )
         try:
-            with TransactWrite(connection=_connection()) as tx:
+            with TransactWrite(connection=connection()) as tx:
                 tx.save(model, condition=condition)
                 tx.save(event_model(before.id, event))
                 if audit is not None:
@@ -406,10 +415,11 @@ class TicketRepository:
         items = [from_model(m) for m in results]
         return items, results.last_evaluated_key
 
-    def due(
+    def due_tickets(
         self, now: datetime, limit: int, cursor: dict[str, Any] | None
-    ) -> tuple[list[str], dict[str, Any] | None]:
-        """Ids of tickets whose next due instant has passed (sparse index: no scan)."""
+    ) -> tuple[list[Ticket], dict[str, Any] | None]:
+        """One page of tickets whose next due instant has passed (sparse index, no scan; the
+        index projects the whole ticket, possibly a moment behind the table)."""
         results = TicketModel.due_index.query(
             DUE_KEY,
             range_key_condition=TicketModel.nextDueAt <= storage_time(now),
@@ -417,32 +427,20 @@ class TicketRepository:
             page_size=limit,
             last_evaluated_key=cursor,
         )
-        ids = [m.id for m in results]
-        return ids, results.last_evaluated_key
+        return [from_model(m) for m in results], results.last_evaluated_key
 
-    def set_next_due(self, ticket_id: str, due_at: datetime | None) -> None:
+    def set_next_due(self, ticket_id: str, due_at: datetime | None, version: int) -> bool:
+        """Move a ticket on the due-index, if it is still at `version` (else whoever changed
+        it has placed it already)."""
         actions: list[Action] = (
             [TicketModel.dueKey.set(DUE_KEY), TicketModel.nextDueAt.set(storage_time(due_at))]
             if due_at is not None
             else [TicketModel.dueKey.remove(), TicketModel.nextDueAt.remove()]
         )
-        TicketModel(ticket_id).update(actions=actions, condition=TicketModel.id.exists())
-
-
-def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-_conn: Connection | None = None
-
-
-def _connection() -> Connection:
-    global _conn
-    if _conn is None:
-        _conn = Connection()
-    return _conn
-
-
-def utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+        try:
+            TicketModel(ticket_id).update(actions=actions, condition=TicketModel.version == version)
+        except UpdateError as err:
+            if err.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -28,17 +28,16 @@ class Workflows:
     def client(self) -> Any:
         return self._client or aws.sfn()
 
-    def start(self, ticket_id: str, execution_input: str) -> Started:
+    def start(self, ticket_id: str, execution_input: str, name: str | None = None) -> Started:
         """Start (or find) the ticket's execution; safe to repeat with the same input."""
+        name = name or ticket_id
         try:
             r = self.client.start_execution(
-                stateMachineArn=self.state_machine_arn,
-                name=ticket_id,
-                input=execution_input,
+                stateMachineArn=self.state_machine_arn, name=name, input=execution_input
             )
             return Started(r["executionArn"], False)
         except self.client.exceptions.ExecutionAlreadyExists:
-            return Started(execution_arn(self.state_machine_arn, ticket_id), True)
+            return Started(execution_arn(self.state_machine_arn, name), True)
 
     def complete(self, token: str, output: dict[str, Any]) -> bool:
         """Complete a callback. False when the token is stale (timed out, used or unknown):
@@ -56,10 +55,11 @@ class Workflows:
         return True
 
     def describe(self, ticket_id: str) -> dict[str, Any] | None:
+        return self.describe_arn(execution_arn(self.state_machine_arn, ticket_id))
+
+    def describe_arn(self, arn: str) -> dict[str, Any] | None:
         try:
-            r: dict[str, Any] = self.client.describe_execution(
-                executionArn=execution_arn(self.state_machine_arn, ticket_id)
-            )
+            r: dict[str, Any] = self.client.describe_execution(executionArn=arn)
             return r
         except self.client.exceptions.ExecutionDoesNotExist:
             return None

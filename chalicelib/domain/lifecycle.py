@@ -52,6 +52,7 @@ RULES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("agent", "senior_agent", "department", "complaint_admin", "complaint_manager", "leader"),
         tuple(STEP_STATUS),
     ),
+    "escalate": (DESK_ROLES, tuple(STEP_STATUS)),
 }
 ACTIONS = tuple(RULES)
 
@@ -70,6 +71,7 @@ class Notice:
 
     event_type: str
     department: str
+    level: int | None = None
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,8 @@ def decide(
             f" (step {ticket.step or 'none'}); allowed now: {', '.join(allowed_at(ticket.step))}",
             code="action_not_allowed",
         )
-    decide_fn = _DECIDERS[action]
-    return decide_fn(ticket, principal, body, catalog, now)
+    decision: Decision = _DECIDERS[action](ticket, principal, body, catalog, now)
+    return decision
 
 
 def _check_scope(action: str, ticket: Ticket, principal: Principal) -> None:
@@ -422,21 +424,44 @@ def _cancel(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datet
 
 
 def _note(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(body, ("text", "fields"), ("text",))
+    from .duties import DUTY_NAMES
+    from .vocabulary import FLAGS
+
+    c, d = _body(body, ("text", "fields", "duty", "flags"), ("text",))
     text = c.string(d, "text", "", max_len=4000)
     fields = c.scalar_map(d, "fields", "", max_items=30, max_len=500)
+    duty = c.enum(d, "duty", "", DUTY_NAMES)
+    flags = c.enum_list(d, "flags", "", FLAGS, max_items=len(FLAGS))
     _done(c)
     changes: dict[str, Any] = {}
     if fields:
         changes["fields"] = {**t.fields, **fields}
+    if duty:  # a progress report, the approval form filed, the leader's approval
+        changes["duties_done"] = {**t.duties_done, duty: iso(now)}
+    if flags:
+        changes["flags"] = tuple(dict.fromkeys((*t.flags, *flags)))
+    details = {"text": text, "fields": sorted(fields or {}), "duty": duty, "flags": flags or []}
+    return Decision("note", changes, t.status, t.step, "noted", details, completes_step=False)
+
+
+def _escalate(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
+    from .duties import CRITERIA
+
+    c, d = _body(body, ("reason", "criteria"), ("reason", "criteria"))
+    reason = c.string(d, "reason", "", max_len=1000)
+    criteria = c.enum_list(d, "criteria", "", CRITERIA, max_items=len(CRITERIA))
+    if criteria == []:
+        c.fail("criteria", "must name at least one escalation criterion")
+    _done(c)
     return Decision(
-        "note",
-        changes,
+        "escalate",
+        {},
         t.status,
         t.step,
-        "noted",
-        {"text": text, "fields": sorted(fields or {})},
+        "escalated",
+        {"reason": reason, "criteria": criteria},
         completes_step=False,
+        extra={"criteria": tuple(criteria or ())},
     )
 
 
@@ -456,4 +481,5 @@ _DECIDERS = {
     "archive": _archive,
     "cancel": _cancel,
     "note": _note,
+    "escalate": _escalate,
 }

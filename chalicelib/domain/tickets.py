@@ -232,6 +232,7 @@ class Ticket:
     # The human step the workflow waits for, its sequence number (guards callbacks) and token.
     step: str | None = None
     step_seq: int = 0
+    step_started_at: datetime | None = None
     task_token: str | None = None
     token_escalation: int = 0
     # A completed step's callback output, kept until the workflow is seen to move past it.
@@ -244,6 +245,11 @@ class Ticket:
     reply: dict[str, Any] | None = None
     revisit: dict[str, Any] | None = None
     closing: dict[str, Any] | None = None
+    escalation_criteria: tuple[str, ...] = ()
+    standard_solution: str | None = None
+    emergency_record: dict[str, Any] | None = None
+    # Duties done (progress report, approval form, leader approval) → when, ISO 8601.
+    duties_done: dict[str, str] = field(default_factory=dict)
     workflow_status: str = "pending"
     execution_arn: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -283,6 +289,8 @@ class Ticket:
             "createdBy": self.created_by,
             "missingFields": list(self.missing_fields),
             "transfers": self.transfers,
+            "escalationCriteria": list(self.escalation_criteria),
+            "dutiesDone": dict(self.duties_done),
             "rounds": self.rounds,
             "workflow": {"status": self.workflow_status, "executionArn": self.execution_arn},
             "links": {
@@ -313,6 +321,9 @@ class Ticket:
             "bulletinId": self.bulletin_id,
             "answerScript": self.answer_script,
             "answer": self.answer,
+            "stepStartedAt": iso(self.step_started_at),
+            "standardSolution": self.standard_solution,
+            "emergencyRecord": self.emergency_record,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         out.update(self.extra)

@@ -17,7 +17,7 @@ from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationF
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
-from . import notifications, rules, steps
+from . import agenda, escalation, notifications, rules, steps
 from .context import Caller, Deps
 from .intake import required_fields_state
 
@@ -68,6 +68,10 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
         if bad:
             raise ValidationFailed(bad)
         after = after.with_changes(missing_fields=tuple(missing))
+    after, notices = escalation.reassess(after, now, decision.extra.get("criteria", ()))
+    if action == "escalate" and not notices and not after.escalated:
+        after = after.with_changes(escalated=True, priority="high")
+        notices = (lifecycle.Notice("escalated", "crc", escalation.COMPLAINT_MANAGER_LEVEL),)
     output: dict[str, Any] | None = None
     if decision.completes_step:
         seq = ticket.step_seq + 1
@@ -83,6 +87,7 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
             step=decision.next_step,
             step_seq=seq,
             step_due_at=step_due,
+            step_started_at=now,
             task_token=None,
             token_escalation=0,
             outbox={"seq": ticket.step_seq, "output": output},
@@ -100,7 +105,7 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
     audit = deps.audit.model(
         AuditEntry(p.username, p.role, action, ticket.id, caller.request_id, now)
     )
-    stored = deps.repo.save_change(ticket, after, event, audit)
+    stored = deps.repo.save_change(ticket, after, event, audit, due_at=agenda.next_due_of(after))
     if stored is None:
         return None  # the workflow delivered a token or someone acted meanwhile: decide again
     delivered = output is not None and ticket.task_token is not None
@@ -109,6 +114,6 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
             "callback token was stale; the outbox answers the next wait",
             extra={"ticketId": ticket.id, "step": ticket.step},
         )
-    if decision.completes_step:
-        notifications.state_changed(stored, action, deps, decision.notices)
+    if decision.completes_step or notices:
+        notifications.state_changed(stored, action, deps, (*decision.notices, *notices))
     return stored

@@ -10,6 +10,8 @@ from typing import Any
 
 from chalicelib import config
 from chalicelib.adapters.audit_repo import AuditRepository
+from chalicelib.adapters.blacklist_repo import BlacklistRepository
+from chalicelib.adapters.notices_repo import NoticeRepository
 from chalicelib.adapters.notifier import Notifier
 from chalicelib.adapters.tickets_repo import TicketRepository
 from chalicelib.adapters.workflow import Workflows
@@ -26,6 +28,8 @@ class Deps:
     audit: AuditRepository
     workflows: Workflows
     notifier: Notifier
+    blacklist: BlacklistRepository = field(default_factory=BlacklistRepository)
+    notices: NoticeRepository = field(default_factory=NoticeRepository)
     clock: Callable[[], datetime] = system_clock
     extras: dict[str, Any] = field(default_factory=dict)
 

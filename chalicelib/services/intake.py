@@ -15,7 +15,7 @@ from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.lifecycle import first_step
 from chalicelib.domain.tickets import NewTicket, Ticket, iso
 
-from . import rules, steps
+from . import agenda, escalation, rules, steps
 from .context import Deps
 
 SUGGESTIONS_KEPT = 3
@@ -73,7 +73,13 @@ def intake_fields(new: NewTicket) -> dict[str, Any]:
 
 
 def assess(
-    new: NewTicket, ticket_id: str, actor: str, role: str, now: datetime, deps: Deps
+    new: NewTicket,
+    ticket_id: str,
+    actor: str,
+    role: str,
+    now: datetime,
+    deps: Deps,
+    blacklisted: bool = False,
 ) -> Ticket:
     catalog = rules.catalog()
     category, phenomenon_code, record = classification(new, catalog)
@@ -119,12 +125,13 @@ def assess(
         answer=new.answer,
         status="answered" if new.answer else "accepted",
     )
+    ticket, _ = escalation.reassess(ticket.with_changes(blacklisted=blacklisted), now)
     step = first_step(ticket, role)
     step_due = steps.step_deadline(ticket, step, now)
     timeout = steps.seconds_until(step_due, now)
+    ticket = ticket.with_changes(step=step, step_seq=1, step_due_at=step_due, step_started_at=now)
+    started = ticket.with_changes(workflow_status="started")
+    due_after_start = agenda.next_due_of(started)
     return ticket.with_changes(
-        step=step,
-        step_seq=1,
-        step_due_at=step_due,
-        workflow_input=steps.execution_input(ticket_id, step, timeout),
+        workflow_input=steps.execution_input(ticket, step, timeout, due_after_start)
     )

@@ -62,15 +62,20 @@ def state_changed(
             attributes(ticket, event_type, ticket.department),
         )
         for notice in notices:
-            notify_department(ticket, notice.event_type, notice.department, deps)
+            notify_department(ticket, notice.event_type, notice.department, deps, notice.level)
     except Exception:
         logger.exception("publishing a notification failed", extra={"ticketId": ticket.id})
 
 
 def notify_department(
-    ticket: Ticket, event_type: str, department: str, deps: Deps, level: int | None = None
+    ticket: Ticket,
+    event_type: str,
+    department: str,
+    deps: Deps,
+    level: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     deps.notifier.department(
-        message(ticket, event_type, department, level),
+        {**message(ticket, event_type, department, level), **(extra or {})},
         attributes(ticket, event_type, department, level),
     )

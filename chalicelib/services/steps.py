@@ -11,11 +11,12 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.tickets import Ticket
+from chalicelib.domain.tickets import Ticket, storage_time
 
 from . import rules
 
 CLOSED_STEP = "closed"
+FAR_FUTURE = "9999-12-31T00:00:00.000000Z"
 # A wait ends at the latest this far ahead (ASL timeouts must stay below 99999999 s).
 MAX_WAIT = timedelta(days=365)
 
@@ -51,7 +52,15 @@ def callback_output(
     }
 
 
-def execution_input(ticket_id: str, step: str, timeout_seconds: int) -> str:
-    """Serialized once at intake and stored: a restart sends byte-identical input."""
-    payload = callback_output(ticket_id, step, 1, "accepted", timeout_seconds)
+def execution_input(
+    ticket: Ticket, step: str, timeout_seconds: int, next_due: datetime | None, seq: int = 1
+) -> str:
+    """Serialized once and stored on the ticket: a restart sends byte-identical input.
+    `nextDueAt` is where the started execution puts the ticket on the sweep's due-index; status,
+    summary (phone numbers masked) and severity go into the `created` event it publishes."""
+    payload = callback_output(ticket.id, step, seq, "accepted", timeout_seconds)
+    payload["nextDueAt"] = storage_time(next_due) if next_due else FAR_FUTURE
+    payload["status"] = ticket.status
+    payload["summary"] = ticket.summary()
+    payload["severity"] = "high" if ticket.escalated or ticket.emergency else "normal"
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))

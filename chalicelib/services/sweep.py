@@ -1,43 +1,149 @@
-"""The sweep: reads only tickets whose next due instant has passed (sparse due-index, no scan).
+"""The sweep (every 5 minutes on AWS): chase exactly what is due, repair what is stranded.
 
-Today it repairs lifecycles that never started: a ticket is stored with a due instant a grace
-period after intake, and its execution's first state clears it. Still due means the start failed
-(or the execution never recorded itself), so the sweep starts it again, under the same name.
+It queries only the sparse due-index (`nextDueAt <= now`), a page at a time, never a scan. For
+each due ticket it handles every duty whose instant has passed (agenda.py): pre-breach warnings,
+follow-up and promised-time reminders, progress/final/approval duties, breaches, and a check that
+the ticket's execution is alive (started again if it never started or died). Each notice is
+claimed with a conditional write that also checks the ticket version it was computed from, so it
+goes out once; then the ticket moves to its next due instant. A sweep that dies mid-page leaves
+the remaining tickets due: the next sweep picks them up, and claims prevent repeats.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime
 from typing import Any
 
-from chalicelib import config
+from chalicelib.adapters.tickets_repo import HistoryEvent
+from chalicelib.domain.duties import Duty
+from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
+from . import agenda, notifications, steps
 from .context import Deps
 
 PAGE = 100
 
 
-def run(deps: Deps, max_pages: int = 50) -> dict[str, Any]:
+def run(deps: Deps, max_pages: int = 100, page_size: int = PAGE) -> dict[str, Any]:
     now = deps.clock()
-    grace = timedelta(seconds=config.workflow_start_grace_seconds())
-    read = started = cleared = 0
+    stats: Counter[str] = Counter()
     cursor: dict[str, Any] | None = None
     for _ in range(max_pages):
-        ids, cursor = deps.repo.due(now, PAGE, cursor)
-        read += len(ids)
-        for ticket_id in ids:
-            ticket = deps.repo.get(ticket_id, consistent=True)
-            if ticket is None:
-                continue
-            if ticket.workflow_status == "pending" and not ticket.closed:
-                deps.workflows.start(ticket.id, ticket.workflow_input or "")
-                deps.repo.set_next_due(ticket.id, now + grace)
-                started += 1
-                logger.warning("restarted a ticket's lifecycle", extra={"ticketId": ticket.id})
-            else:
-                deps.repo.set_next_due(ticket.id, None)
-                cleared += 1
+        tickets, cursor = deps.repo.due_tickets(now, page_size, cursor)
+        stats["read"] += len(tickets)
+        for ticket in tickets:
+            process(ticket, now, deps, stats)
         if cursor is None:
             break
-    return {"read": read, "restarted": started, "cleared": cleared}
+    return {k: stats[k] for k in ("read", "sent", "breached", "repaired", "stale")}
+
+
+def process(ticket: Ticket, now: datetime, deps: Deps, stats: Counter[str]) -> None:
+    for _ in range(3):
+        outcome = _handle(ticket, now, deps, stats)
+        if outcome is None:
+            return
+        stats["stale"] += 1
+        ticket = outcome  # the index copy was behind: go again from the table's copy
+
+
+def _handle(ticket: Ticket, now: datetime, deps: Deps, stats: Counter[str]) -> Ticket | None:
+    """Do the ticket's due duties; returns a fresher ticket when the index copy was stale."""
+    for duty in agenda.of(ticket):
+        if duty.at > now:
+            continue
+        claimed = deps.notices.claim(ticket.id, duty.key, now, ticket.version)
+        if claimed is None:
+            return deps.repo.get(ticket.id, consistent=True)
+        if not claimed:
+            continue
+        try:
+            fresher = _perform(ticket, duty, now, deps, stats)
+        except Exception:
+            deps.notices.release(ticket.id, duty.key)
+            raise
+        deps.notices.sent(ticket.id, duty.key)
+        if fresher is not None:
+            ticket = fresher
+    if ticket.closed:
+        deps.repo.set_next_due(ticket.id, None, ticket.version)
+    else:
+        deps.repo.set_next_due(ticket.id, agenda.next_due_of(ticket, after=now), ticket.version)
+    return None
+
+
+def _perform(
+    ticket: Ticket, duty: Duty, now: datetime, deps: Deps, stats: Counter[str]
+) -> Ticket | None:
+    if duty.event_type == "workflow_check":
+        if _repair(ticket, duty, now, deps):
+            stats["repaired"] += 1
+        return None
+    fresher = None
+    if duty.marks_breach:
+        fresher = _mark_breached(ticket, duty, now, deps)
+        stats["breached"] += 1
+    notifications.notify_department(
+        fresher or ticket,
+        duty.event_type,
+        duty.department,
+        deps,
+        level=ticket.escalation_level,
+        extra=duty.details,
+    )
+    stats["sent"] += 1
+    return fresher
+
+
+def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Ticket | None:
+    for _ in range(3):
+        event = HistoryEvent(
+            now,
+            "sweep",
+            "system",
+            "breached",
+            ticket.status,
+            ticket.status,
+            {"duty": duty.details.get("duty"), "dueAt": duty.at.isoformat()},
+            ticket.version + 1,
+        )
+        after = ticket.with_changes(breached=True, updated_at=now)
+        stored = deps.repo.save_change(ticket, after, event, due_at=agenda.next_due_of(after))
+        if stored is not None:
+            return stored
+        fresh = deps.repo.get(ticket.id, consistent=True)
+        if fresh is None or fresh.breached:
+            return fresh
+        ticket = fresh
+    return None
+
+
+def _repair(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> bool:
+    """Start the lifecycle of a ticket that has none running; tell the operators."""
+    if duty.details.get("check") == "start":
+        deps.workflows.start(ticket.id, ticket.workflow_input or "")
+        name = ticket.id
+    else:
+        execution = (
+            deps.workflows.describe_arn(ticket.execution_arn) if ticket.execution_arn else None
+        )
+        if execution is not None and execution["status"] == "RUNNING":
+            return False
+        # Resume at the ticket's current step: the workflow routes there from its first state.
+        deadline = ticket.step_due_at or now
+        name = f"{ticket.id}-s{ticket.step_seq}e{ticket.escalation_level}"
+        payload = steps.execution_input(
+            ticket,
+            ticket.step or steps.CLOSED_STEP,
+            steps.seconds_until(deadline, now),
+            agenda.next_due_of(ticket, after=now),
+            seq=ticket.step_seq,
+        )
+        deps.workflows.start(ticket.id, payload, name=name)
+    logger.warning("repaired a ticket's workflow", extra={"ticketId": ticket.id, "execution": name})
+    notifications.notify_department(
+        ticket, "workflow_repaired", "operators", deps, extra={"execution": name}
+    )
+    return True

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import config
 from chalicelib.adapters.audit_repo import AuditEntry, audit_to_api
 from chalicelib.adapters.query import decode_cursor, encode_cursor
 from chalicelib.adapters.tickets_repo import HistoryEvent, IdempotencyReplay
@@ -21,7 +20,9 @@ from chalicelib.domain.validation import LANDLINE, MOBILE, Checker, normalize_ph
 from chalicelib.domain.vocabulary import STATUSES
 from chalicelib.logs import logger
 
+from . import agenda, notifications
 from .context import Caller, Deps
+from .escalation import intake_notices
 from .intake import assess
 
 CREATE_ROLES = ("agent", "senior_agent", "complaint_manager")
@@ -63,7 +64,8 @@ def create_ticket(
     now = deps.clock()
     new = parse_new_ticket(body, catalog, now)
     ticket_id = new_id("T", now)
-    ticket = assess(new, ticket_id, p.username, p.role, now, deps)
+    blacklisted = deps.blacklist.contains(new.service_number)
+    ticket = assess(new, ticket_id, p.username, p.role, now, deps, blacklisted)
     event = HistoryEvent(
         at=now,
         actor=p.username,
@@ -76,7 +78,6 @@ def create_ticket(
     )
     audit = deps.audit.model(_audit(caller, "create", ticket_id, now))
     key = f"{p.sub}#{idempotency_key}" if idempotency_key else None
-    grace = timedelta(seconds=config.workflow_start_grace_seconds())
     try:
         deps.repo.create(
             ticket,
@@ -84,7 +85,7 @@ def create_ticket(
             idempotency_key=key,
             fingerprint=body_fingerprint(body) if key else None,
             audit=audit,
-            due_at=now + grace,
+            due_at=agenda.next_due_of(ticket),
         )
     except IdempotencyReplay as replay:
         existing = deps.repo.get(replay.ticket_id, consistent=True)
@@ -93,6 +94,10 @@ def create_ticket(
         deps.audit.record([_audit(caller, "read", existing.id, now)])
         return Created(existing, replayed=True)
     _start_workflow(ticket, deps)
+    for notice in intake_notices(ticket):  # escalated at intake: the manager is told at once
+        notifications.notify_department(
+            ticket, notice.event_type, notice.department, deps, notice.level
+        )
     return Created(ticket, replayed=False)
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.tickets_repo import HistoryEvent
@@ -19,7 +20,7 @@ from chalicelib.domain.lifecycle import DEPARTMENT_STEPS
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
-from . import notifications, rules, steps
+from . import agenda, notifications, rules, steps
 from .context import Deps
 
 # When the step was completed while its wait timed out, wait briefly: the outbox answers.
@@ -81,9 +82,11 @@ def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
     marker = f"{ticket.step_seq}:{level}"
     if ticket.extra.get("lastEscalation") == marker:  # a retried invocation: already done
         return _grace_seconds(policy, level, now)
+    grace = _grace_seconds(policy, level, now)
     changes: dict[str, Any] = {
         "escalation_level": max(ticket.escalation_level, min(level, top)),
         "updated_at": now,
+        "step_due_at": now + timedelta(seconds=grace),
         "extra": {**ticket.extra, "lastEscalation": marker, "overdueStep": step},
     }
     if exhausted:
@@ -104,7 +107,8 @@ def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
         },
         version=ticket.version + 1,
     )
-    stored = deps.repo.save_change(ticket, ticket.with_changes(**changes), event)
+    after = ticket.with_changes(**changes)
+    stored = deps.repo.save_change(ticket, after, event, due_at=agenda.next_due_of(after))
     if stored is None:
         return None
     try:
@@ -120,7 +124,7 @@ def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
         notifications.state_changed(stored, "escalated", deps)
     except Exception:
         logger.exception("escalation notice failed", extra={"ticketId": ticket.id})
-    return _grace_seconds(policy, level, now)
+    return grace
 
 
 def _grace_seconds(policy: Any, level: int, now: Any) -> int:

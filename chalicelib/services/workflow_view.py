@@ -32,7 +32,11 @@ def describe(caller: Caller, ticket_id: str, deps: Deps) -> dict[str, Any]:
             )
         ]
     )
-    execution = deps.workflows.describe(ticket.id)
+    execution = (
+        deps.workflows.describe_arn(ticket.execution_arn)
+        if ticket.execution_arn
+        else deps.workflows.describe(ticket.id)
+    )
     if execution is None:
         return {
             "ticketId": ticket.id,

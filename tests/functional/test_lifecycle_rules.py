@@ -24,6 +24,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "archive": {"analysis": "典型案例"},
     "cancel": {"reason": "重复受理"},
     "note": {"text": "客户补充"},
+    "escalate": {"reason": "媒体介入", "criteria": ["media"]},
 }
 
 
