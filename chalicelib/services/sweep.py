@@ -91,7 +91,7 @@ def _perform(
         duty.department,
         deps,
         level=ticket.escalation_level,
-        extra=duty.details,
+        extra={**duty.details, "notice": duty.key},
     )
     stats["sent"] += 1
     return fresher
@@ -144,6 +144,10 @@ def _repair(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> bool:
         deps.workflows.start(ticket.id, payload, name=name)
     logger.warning("repaired a ticket's workflow", extra={"ticketId": ticket.id, "execution": name})
     notifications.notify_department(
-        ticket, "workflow_repaired", "operators", deps, extra={"execution": name}
+        ticket,
+        "workflow_repaired",
+        "operators",
+        deps,
+        extra={"execution": name, "notice": duty.key},
     )
     return True
