@@ -1,6 +1,7 @@
 """boto3 clients, built on first use and cached: nothing connects or loads at import (cold start).
 
-Local runs and tests only set AWS_ENDPOINT_URL; botocore honours it for every service.
+Local runs and tests only set AWS_ENDPOINT_URL; botocore honours it for every service. boto3
+itself is never imported on the request path: botocore clients are all the app needs.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ _lock = threading.Lock()
 
 @cache
 def _client(service: str) -> Any:
-    import boto3  # deferred: boto3 costs ~100 ms to import
+    """A client from the same botocore session pynamodb uses: one session per process (thread)
+    loads endpoint and model data once, which is most of a cold start's AWS set-up."""
+    from .query import connection
 
-    with _lock:  # boto3's default session is not thread-safe while it builds clients
-        return boto3.session.Session().client(service)  # type: ignore[call-overload]
+    with _lock:  # botocore sessions are not thread-safe while they build clients
+        return connection().session.create_client(service)
 
 
 def sfn() -> SFNClient:

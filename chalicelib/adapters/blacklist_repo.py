@@ -7,9 +7,11 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import config
 from chalicelib.domain.tickets import iso, parse_storage_time, storage_time
 
 from .models import BlacklistModel
+from .query import connection
 
 
 def _to_api(m: BlacklistModel) -> dict[str, Any]:
@@ -23,11 +25,14 @@ def _to_api(m: BlacklistModel) -> dict[str, Any]:
 
 class BlacklistRepository:
     def contains(self, service_number: str) -> bool:
-        try:
-            BlacklistModel.get(service_number, attributes_to_get=["serviceNumber"])
-        except DoesNotExist:
-            return False
-        return True
+        """Asked at every intake: a plain GetItem on the connection intake already holds."""
+        client: Any = connection().client
+        item = client.get_item(
+            TableName=config.blacklist_table(),
+            Key={"serviceNumber": {"S": service_number}},
+            ProjectionExpression="serviceNumber",
+        )
+        return "Item" in item
 
     def put(self, service_number: str, reason: str, by: str, at: datetime) -> dict[str, Any]:
         m = BlacklistModel(service_number, reason=reason, addedBy=by, addedAt=storage_time(at))

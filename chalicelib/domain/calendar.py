@@ -27,7 +27,6 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-import holidays as holidays_pkg
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +231,8 @@ class BusinessCalendar:
                 year,
             )
         try:
+            import holidays as holidays_pkg  # deferred: only years past the official data need it
+
             off = set(holidays_pkg.country_holidays("CN", years=year))
         except Exception:  # the package must never make a date raise; weekends still count
             logger.exception("holidays package failed for %d; counting weekends only", year)
