@@ -46,5 +46,8 @@ package: install
 bench: install
 	$(PY) -m bench
 
+diagram: install
+	$(PY) -m infra.diagram --write README.md
+
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

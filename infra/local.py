@@ -139,7 +139,7 @@ class LocalStack:
             "region": REGION,
             "tables": tables,
             "topics": {k: v for k, v in stack.refs.items() if k.endswith("Topic")},
-            "queues": {k: v for k, v in stack.refs.items() if k.endswith("Queue")},
+            "queues": {k: v for k, v in stack.refs.items() if k.endswith(("Queue", "Inbox"))},
             "stateMachines": {k: v for k, v in stack.refs.items() if k.endswith("StateMachine")},
             "environment": stack.environment(),
             "pid": os.getpid(),
@@ -224,6 +224,30 @@ def run(port: int, sweep_seconds: float) -> None:
         print("local stack stopped", flush=True)
 
 
+def read_inbox(department: str) -> None:
+    """What the SNS subscription of a department (filter policy on `department`, or `level` for
+    leaders) delivered to its queue on the running local stack."""
+    if not STACK_FILE.exists():
+        raise SystemExit("no local stack is running (start it with `make run`)")
+    info = json.loads(STACK_FILE.read_text())
+    logical = "".join(w.capitalize() for w in department.split("_")) + "Inbox"
+    url = info["queues"].get(logical)
+    if url is None:
+        known = sorted(k.removesuffix("Inbox") for k in info["queues"] if k.endswith("Inbox"))
+        raise SystemExit(f"no inbox for {department!r}; inboxes: {', '.join(known)}")
+    fake_credentials()
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=info["awsEndpointUrl"], region_name=info["region"])
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return
+        for m in got:
+            print(m["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m infra.local")
     sub = parser.add_subparsers(dest="command")
@@ -231,9 +255,14 @@ def main(argv: list[str] | None = None) -> None:
     tok.add_argument("--role", required=True)
     tok.add_argument("--department")
     tok.add_argument("--user")
+    inbox = sub.add_parser("inbox", help="print (and remove) what a department's inbox received")
+    inbox.add_argument("department", help="e.g. network, crc, operators, leaders")
     args = parser.parse_args(argv)
     if args.command == "token":
         print(make_token(args.role, args.department, args.user, local_secret()))
+        return
+    if args.command == "inbox":
+        read_inbox(args.department)
         return
     port = int(os.environ.get("PORT", "8000"))
     sweep = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))

@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 
 from chalicelib.catalog import get_catalog
 from chalicelib.domain.auth import Principal
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from chalicelib.domain.lifecycle import (
     ACTIONS,
     MAX_TRANSFERS,
@@ -159,7 +165,14 @@ EXPECTED_ROLES: dict[str, set[str]] = {
     "archive": {"complaint_manager", "complaint_admin"},
     "cancel": {"senior_agent", "complaint_manager"},
     # "any role that can see the ticket" — except the read-only operator and auditor.
-    "note": {"agent", "senior_agent", "department", "complaint_admin", "complaint_manager", "leader"},
+    "note": {
+        "agent",
+        "senior_agent",
+        "department",
+        "complaint_admin",
+        "complaint_manager",
+        "leader",
+    },
     "escalate": {"agent", "senior_agent", "complaint_manager"},
 }
 EXPECTED_STEPS: dict[str, set[str]] = {
@@ -717,7 +730,11 @@ STATUSES_AT: dict[str, set[str]] = {
     for step, status in STEP_STATUS.items()
 }
 # The statuses a step-completing decision leads to when they are not STEP_STATUS[next_step].
-STATUS_BY_OUTCOME = {"returned": "returned", "transferred": "dispatched", "unsatisfied": "dispatched"}
+STATUS_BY_OUTCOME = {
+    "returned": "returned",
+    "transferred": "dispatched",
+    "unsatisfied": "dispatched",
+}
 CONFLICT_CODES = {
     "action_not_allowed",
     "not_your_department",
@@ -744,20 +761,28 @@ junk_value = st.one_of(
 )
 
 
+def _usually(draw: st.DrawFn, likely: st.SearchStrategy[Any], other: st.SearchStrategy[Any]) -> Any:
+    """Mostly a value that lets the decision go through, sometimes any value."""
+    return draw(likely) if draw(st.integers(0, 4)) else draw(other)
+
+
 @st.composite
-def open_or_closed_ticket(draw: st.DrawFn) -> Ticket:
-    if draw(st.integers(0, 9)) == 0:
+def scenarios(draw: st.DrawFn) -> tuple[str, Ticket, Principal, Any]:
+    """An action, a ticket, a principal and a body: biased towards what the rules allow."""
+    action = draw(st.sampled_from([*ACTIONS, "teleport"]))
+    steps = sorted(EXPECTED_STEPS.get(action, STEPS), key=STEPS.index)
+    if draw(st.integers(0, 14)) == 0:
         status = draw(st.sampled_from(CLOSED_STATUSES))
         step: str | None = None
     else:
-        step = draw(st.sampled_from(STEPS))
+        step = _usually(draw, st.sampled_from(steps), st.sampled_from(STEPS))
         status = draw(st.sampled_from(sorted(STATUSES_AT[step])))
     department = draw(st.none() | st.sampled_from(DEPARTMENTS))
     held = draw(st.lists(st.sampled_from(DEPARTMENTS), unique=True, max_size=3))
-    resolution = draw(st.none() | st.sampled_from(DEPARTMENTS).map(
-        lambda d: {**RESOLUTION, "department": d}
-    ))
-    return ticket(
+    resolution = draw(
+        st.none() | st.sampled_from(DEPARTMENTS).map(lambda d: {**RESOLUTION, "department": d})
+    )
+    t = ticket(
         step=step,
         status=status,
         department=department,
@@ -769,20 +794,21 @@ def open_or_closed_ticket(draw: st.DrawFn) -> Ticket:
         reply=draw(st.none() | st.just(REPLY)),
         revisit=draw(st.none() | st.just(REVISIT)),
         answer=draw(st.none() | st.just("已解答")),
-        missing_fields=tuple(draw(st.lists(st.sampled_from(["location", "handsetModel"]))))
-        if draw(st.integers(0, 4)) == 0
-        else (),
+        missing_fields=_usually(
+            draw, st.just(()), st.lists(st.sampled_from(["location", "handsetModel"])).map(tuple)
+        ),
         flags=tuple(draw(st.lists(st.sampled_from(["media", "12315"]), unique=True))),
     )
-
-
-principals = st.builds(
-    Principal,
-    st.just("sub"),
-    st.sampled_from(USERS),
-    st.lists(st.sampled_from(ROLES), min_size=1, max_size=2, unique=True).map(tuple),
-    st.none() | st.sampled_from(DEPARTMENTS),
-)
+    permitted = sorted(EXPECTED_ROLES.get(action, ROLES))
+    roles = _usually(draw, st.sampled_from(permitted).map(lambda r: (r,)), st.just(()))
+    roles = tuple(dict.fromkeys(roles + tuple(draw(st.lists(st.sampled_from(ROLES), max_size=1)))))
+    p = Principal(
+        "sub",
+        draw(st.sampled_from(USERS)),
+        roles or (draw(st.sampled_from(ROLES)),),
+        _usually(draw, st.just(department), st.none() | st.sampled_from(DEPARTMENTS)),
+    )
+    return action, t, p, draw(bodies(action))
 
 
 @st.composite
@@ -799,38 +825,44 @@ def bodies(draw: st.DrawFn, action: str) -> Any:
         st.dictionaries(st.sampled_from(["valid", "reason", "department", "text"]), junk_value),
         st.sampled_from([None, [], "x", 3]),
     )
-    return draw(variants)
+    return _usually(draw, st.just(good), variants)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(t=open_or_closed_ticket(), p=principals, data=st.data())
+def _check_refusal(exc: DomainError, action: str, t: Ticket, p: Principal) -> None:
+    if isinstance(exc, Forbidden):
+        # only a principal lacking every permitted role is refused for its role
+        assert not set(p.roles) & EXPECTED_ROLES[action]
+    elif isinstance(exc, NotFound):
+        # unknown actions, and tickets a department-scoped user's department never held
+        if action in RULES:
+            assert p.department_scoped
+            assert p.department is None or p.department not in (*t.departments, t.department)
+    elif isinstance(exc, Conflict):
+        assert exc.code in CONFLICT_CODES
+        if exc.code == "action_not_allowed":
+            assert t.closed or t.step not in EXPECTED_STEPS[action]
+        if exc.code == "not_your_department":
+            assert p.department_scoped and t.department != p.department
+    else:
+        assert isinstance(exc, ValidationFailed) and exc.errors
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios())
 def test_every_decision_is_consistent_or_a_domain_error(
-    t: Ticket, p: Principal, data: st.DataObject
+    scenario: tuple[str, Ticket, Principal, Any],
 ) -> None:
     # GIVEN any ticket, any principal, any action, any body
-    action = data.draw(st.sampled_from([*ACTIONS, "teleport"]), label="action")
-    body = data.draw(bodies(action), label="body")
+    action, t, p, body = scenario
     # WHEN the action is decided
     try:
         d = act(action, t, p, body)
     except DomainError as exc:
-        event(type(exc).__name__ + ":" + getattr(exc, "code", ""))
-        raise
-    except Forbidden:
-        # THEN a refusal of the role happens only to a principal lacking every permitted role
-        assert not set(p.roles) & EXPECTED_ROLES[action]
+        event(f"refused: {type(exc).__name__} {getattr(exc, 'code', '')}")
+        # THEN a refusal is one of the domain's, for a reason the inputs explain
+        _check_refusal(exc, action, t, p)
         return
-    except NotFound:
-        assert action not in RULES or p.department_scoped
-        return
-    except Conflict as exc:
-        assert exc.code in CONFLICT_CODES
-        if exc.code == "action_not_allowed":
-            assert t.closed or t.step not in EXPECTED_STEPS[action]
-        return
-    except ValidationFailed as exc:
-        assert exc.errors
-        return
+    event(f"decided: {action}")
     # THEN otherwise the decision is what the rules allow …
     assert action in RULES and d.action == action
     assert set(p.roles) & EXPECTED_ROLES[action]
@@ -850,3 +882,28 @@ def test_every_decision_is_consistent_or_a_domain_error(
         assert d.to_status in STATUSES_AT[d.next_step]
     else:
         assert d.changes["closing"]["kind"] == d.to_status
+
+
+# -- known defect -----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an unsatisfied revisit keeps `revisit`, so the next round archives without one",
+)
+def test_a_second_round_is_not_archived_on_the_first_rounds_revisit() -> None:
+    # GIVEN a ticket whose customer was unsatisfied, handled and replied again
+    t = at_step("revisit")
+    for action, p, body in [
+        ("revisit", who("agent"), {"satisfaction": "unsatisfied"}),
+        ("accept", who("department"), {}),
+        ("resolve", who("department"), GOOD["resolve"]),
+        ("reply", who("agent"), GOOD["reply"]),
+    ]:
+        d = act(action, t, p, body)
+        t = replace(t, **d.changes, status=d.to_status, step=d.next_step)
+    assert (t.step, t.rounds) == ("revisit", 1)
+    # WHEN it is archived without revisiting round 2 and without a noRevisitReason
+    # THEN 409 no_revisit, as for a first-round ticket
+    exc = refused(Conflict, "archive", t, who("complaint_manager"), {"analysis": "a"})
+    assert exc.code == "no_revisit"
