@@ -161,6 +161,7 @@ _SOURCE_CRITERIA = {
     "public_service_review": "supervisory_body",
     "miit": "supervisory_body",
     "communications_administration": "supervisory_body",
+    "supervision_hotline": "supervisory_body",
 }
 FAILED_ROUNDS = 2
 

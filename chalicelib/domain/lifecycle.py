@@ -49,7 +49,14 @@ RULES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "archive": (("complaint_manager", "complaint_admin"), ("revisit", "archive")),
     "cancel": (("senior_agent", "complaint_manager"), ("review", "dispatch")),
     "note": (
-        ("agent", "senior_agent", "department", "complaint_admin", "complaint_manager", "leader"),
+        (
+            "agent",
+            "senior_agent",
+            "department",
+            "complaint_admin",
+            "complaint_manager",
+            "leader",
+        ),
         tuple(STEP_STATUS),
     ),
     "escalate": (DESK_ROLES, tuple(STEP_STATUS)),
@@ -167,7 +174,9 @@ def _review(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datet
     category = c.string(d, "category", "", max_len=64)
     phenomenon = c.string(d, "phenomenon", "", max_len=64)
     fields = c.scalar_map(d, "fields", "", max_items=30, max_len=500)
-    if valid is False and not reason:
+    if valid and unreasonable:
+        c.fail("unreasonable", "an unreasonable ticket is not valid: send valid: false")
+    if (valid is False or unreasonable) and not reason:
         c.fail("reason", "is required when the ticket is invalid or unreasonable")
     changes: dict[str, Any] = {}
     if phenomenon is not None:
@@ -368,12 +377,13 @@ def _revisit(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: date
     if not target:
         raise Conflict("there is no department to re-dispatch to", code="no_department")
     changes = {
-        "revisit": revisit,
         "rounds": t.rounds + 1,
         "department": target,
         "departments": _add(t.departments, target),
         "resolution": None,
         "reply": None,
+        # this round's (unhappy) revisit stays in the history; the next round needs its own
+        "revisit": None,
     }
     return Decision(
         "revisit",
@@ -450,7 +460,7 @@ def _escalate(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: dat
     c, d = _body(body, ("reason", "criteria"), ("reason", "criteria"))
     reason = c.string(d, "reason", "", max_len=1000)
     criteria = c.enum_list(d, "criteria", "", CRITERIA, max_items=len(CRITERIA))
-    if criteria == []:
+    if criteria == [] and not any(e.field.startswith("criteria") for e in c.errors):
         c.fail("criteria", "must name at least one escalation criterion")
     _done(c)
     return Decision(
