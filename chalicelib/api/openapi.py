@@ -11,7 +11,9 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
+from chalicelib.domain.lifecycle import ACTIONS, RULES, STEP_STATUS
 from chalicelib.domain.vocabulary import CHANNELS, ROLES, SOURCES, STATUSES
+from chalicelib.services.blacklist import ROLES as BLACKLIST_ROLES
 from chalicelib.services.tickets import (
     AUDIT_ROLES,
     CREATE_ROLES,
@@ -19,7 +21,16 @@ from chalicelib.services.tickets import (
     MAX_LIMIT,
     READ_ROLES,
 )
+from chalicelib.services.workflow_view import WORKFLOW_ROLES
 
+from .openapi_actions import (
+    ACTION_BODIES,
+    ACTION_DOCS,
+    ACTION_SCHEMAS,
+    COMMON_CONFLICTS,
+    CONFLICTS,
+    body_name,
+)
 from .openapi_schemas import PHONE_PATTERN, SCHEMAS, Schema, ref
 
 JSON = "application/json"
@@ -43,11 +54,18 @@ _SCOPED = (
 )
 
 
-def _problem(description: str, headers: Schema | None = None) -> Schema:
-    out: Schema = {"description": description, "content": {PROBLEM: {"schema": ref("Problem")}}}
-    if headers:
-        out["headers"] = headers
-    return out
+def _problem(description: str, schema: Schema | None = None) -> Schema:
+    return {"description": description, "content": {PROBLEM: {"schema": schema or ref("Problem")}}}
+
+
+def _conflicts(codes: tuple[str, ...]) -> Schema:
+    """A 409 whose `code` is one of `codes`, each explained."""
+    listed = "\n".join(f"- `{c}`: {CONFLICTS[c]}" for c in codes)
+    code = {"properties": {"code": {"enum": list(codes)}}, "required": ["code"]}
+    return _problem(
+        f"A rule forbids this now; `code` says which:\n\n{listed}",
+        {"allOf": [ref("Problem"), code]},
+    )
 
 
 RESPONSES: dict[str, Schema] = {
@@ -111,6 +129,19 @@ PARAMETERS: dict[str, Schema] = {
     "cursor": _query("cursor", {"type": "string"}, "The `nextCursor` of the previous page."),
     "status": _query("status", {"type": "string", "enum": list(STATUSES)}, "Current status."),
     "ticket_id": _path("ticket_id", {"type": "string"}, "The ticket's id (opaque)."),
+    "service_number": _path(
+        "service_number",
+        {"type": "string", "pattern": PHONE_PATTERN},
+        "The service number, mobile or landline.",
+    ),
+    "If-Match": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "pattern": r'^\s*(?:W/)?"?[0-9]+"?\s*$'},
+        "description": "The ticket's `version` as last read (its ETag): the action applies only "
+        "to that version, else 409 `stale_version`. Without it, to the current version.",
+    },
 }
 
 
@@ -132,6 +163,7 @@ def _op(
     *,
     parameters: list[Schema] | None = None,
     body: str | None = None,
+    body_required: bool = True,
     public: bool = False,
 ) -> Schema:
     codes = errors if public else ("401", "403", *errors)
@@ -147,7 +179,7 @@ def _op(
     if parameters:
         out["parameters"] = parameters
     if body:
-        out["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
+        out["requestBody"] = {"required": body_required, "content": {JSON: {"schema": ref(body)}}}
     if public:
         out["security"] = []
     return out
@@ -250,16 +282,95 @@ def _ticket_paths() -> dict[str, Schema]:
                 ("200", _ok("A page of tickets.", "TicketPage")),
                 ("400",),
                 parameters=[
-                    _path(
-                        "service_number",
-                        {"type": "string", "pattern": PHONE_PATTERN},
-                        "The service number, mobile or landline.",
-                    ),
+                    _param("service_number"),
                     *(_param(p) for p in ("status", "from", "to", "limit", "cursor")),
                 ],
             ),
         },
     }
+
+
+def _action_op(action: str) -> Schema:
+    roles, steps = RULES[action]
+    doc = ACTION_DOCS[action]
+    at = ", ".join(f"`{s}` (status `{STEP_STATUS[s]}`)" for s in steps)
+    op = _op(
+        f"{action}_ticket",
+        "lifecycle",
+        doc.summary,
+        f"{_who(roles)} Allowed while the ticket waits at: {at}.\n\n{doc.effect}\n\n"
+        "Appends to the ticket's history and the audit log, then completes the workflow's "
+        f"callback for the step.{_SCOPED} Body errors are a 400 listing every failing field.",
+        (
+            "200",
+            _ok(
+                "The ticket as written; the workflow's own changes land a moment later.",
+                "Ticket",
+                ("ETag",),
+            ),
+        ),
+        ("400", "404", "409"),
+        parameters=[_param("ticket_id"), _param("If-Match")],
+        body=body_name(action),
+        body_required=bool(ACTION_BODIES[action].get("required")),
+    )
+    op["responses"]["409"] = _conflicts((*COMMON_CONFLICTS, *doc.conflicts))
+    op["x-roles"], op["x-steps"] = list(roles), list(steps)
+    return op
+
+
+def _lifecycle_paths() -> dict[str, Schema]:
+    paths: dict[str, Schema] = {
+        f"/tickets/{{ticket_id}}/{action}": {"post": _action_op(action)} for action in ACTIONS
+    }
+    paths["/tickets/{ticket_id}/workflow"] = {
+        "get": _op(
+            "ticket_workflow",
+            "lifecycle",
+            "A ticket's workflow execution",
+            f"{_who(WORKFLOW_ROLES)} The lifecycle execution's ARN and status, the state it is "
+            "in, the states entered in order with their times, and failures with their causes "
+            "(`NOT_STARTED` while it has none). The read is recorded in the audit log.",
+            ("200", _ok("The execution.", "WorkflowView")),
+            ("404",),
+            parameters=[_param("ticket_id")],
+        )
+    }
+    blacklisted = " New tickets of a listed number are flagged `blacklisted` and escalated."
+    paths["/blacklist"] = {
+        "get": _op(
+            "list_blacklist",
+            "blacklist",
+            "The complaint blacklist",
+            f"{_who(BLACKLIST_ROLES)} Every listed service number, a page at a time.{blacklisted}",
+            ("200", _ok("A page of entries.", "BlacklistPage")),
+            ("400",),
+            parameters=[_param("limit"), _param("cursor")],
+        )
+    }
+    paths["/blacklist/{service_number}"] = {
+        "put": _op(
+            "put_blacklist",
+            "blacklist",
+            "List a service number",
+            f"{_who(BLACKLIST_ROLES)} Adds the number (normalized), or replaces the reason of its "
+            f"entry.{blacklisted}",
+            ("200", _ok("The entry.", "BlacklistEntry")),
+            ("400",),
+            parameters=[_param("service_number")],
+            body="BlacklistRequest",
+        ),
+        "delete": _op(
+            "delete_blacklist",
+            "blacklist",
+            "Unlist a service number",
+            f"{_who(BLACKLIST_ROLES)} Removes the number; 404 when it is not listed.",
+            ("204", {"description": "Removed."}),
+            ("400", "404"),
+            parameters=[_param("service_number")],
+        ),
+    }
+    return paths
 
 
 def _other_paths() -> dict[str, Schema]:
@@ -364,15 +475,19 @@ def document() -> dict[str, Any]:
             "title": "complaint-tickets",
             "version": "0.1.0",
             "description": "Complaint and suggestion tickets of a telecom operator: intake, "
-            "reading, the catalog, SLA deadlines and audit. JSON bodies in camelCase; times ISO "
+            "reading, the lifecycle's actions and workflow, the catalog, SLA deadlines, the "
+            "complaint blacklist and audit. JSON bodies in camelCase; times ISO "
             "8601 with offset; errors application/problem+json (RFC 9457); lists "
             "`{items, nextCursor}` paged with `limit` and `cursor`.",
         },
-        "tags": [{"name": n} for n in ("meta", "tickets", "catalog", "sla", "audit")],
+        "tags": [
+            {"name": n}
+            for n in ("meta", "tickets", "lifecycle", "catalog", "sla", "blacklist", "audit")
+        ],
         "security": [{"bearerAuth": []}],
-        "paths": {**_other_paths(), **_ticket_paths()},
+        "paths": {**_other_paths(), **_ticket_paths(), **_lifecycle_paths()},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **ACTION_SCHEMAS},
             "responses": RESPONSES,
             "parameters": PARAMETERS,
             "headers": HEADERS,

@@ -119,6 +119,14 @@ ENUMS: dict[str, Schema] = {
     "SlaLevel": enum(sorted(SLA_LEVELS), "Service level, A (laxest) to F."),
 }
 
+FIELD_VALUES: Schema = {
+    "type": "object",
+    "description": "Values of the phenomenon's required fields (GET /catalog).",
+    "maxProperties": 30,
+    "propertyNames": {"pattern": FIELD_NAME_PATTERN},
+    "additionalProperties": {"type": ["string", "number", "boolean"], "maxLength": 500},
+}
+
 COMPLAINANT = obj(
     {
         "name": text(50),
@@ -157,20 +165,12 @@ NEW_TICKET: Schema = {
             "occurredAt": nullable({**_TIME_IN, "description": "Not more than 5 minutes ahead."}),
             "location": nullable(ref("Location")),
             "expectedResult": nullable(text(1000)),
-            "fields": nullable(
-                {
-                    "type": "object",
-                    "description": "Values of the phenomenon's required fields (GET /catalog).",
-                    "maxProperties": 30,
-                    "propertyNames": {"pattern": FIELD_NAME_PATTERN},
-                    "additionalProperties": {
-                        "type": ["string", "number", "boolean"],
-                        "maxLength": 500,
-                    },
-                }
-            ),
+            "fields": nullable(FIELD_VALUES),
             "urgent": {"type": ["boolean", "null"]},
             "flags": nullable({"type": "array", "items": ref("Flag"), "maxItems": len(FLAGS)}),
+            "answer": nullable(
+                text(2000, "The answer given on the spot: the ticket starts `answered`.")
+            ),
         },
         ("kind", "channel", "complainant", "serviceNumber", "description"),
         closed=True,
@@ -199,7 +199,10 @@ TICKET: Schema = {
             "fields": {"type": "object"},
             "urgent": {"type": "boolean"},
             "flags": {"type": "array", "items": ref("Flag")},
-            "classification": {"type": "object", "description": "How the category was chosen."},
+            "classification": {**ref("Classification"), "description": "How it was classified."},
+            "route": {"type": "string", "description": "Department its phenomenon routes to."},
+            "missingFields": {**_STRINGS, "description": "Required dispatch fields unanswered."},
+            "answer": {"type": "string", "description": "The answer given at intake."},
             "slaLevel": nullable(ref("SlaLevel")),
             "dueAt": {**_OUT_TIME, "type": ["string", "null"]},
             "stepDueAt": _OUT_TIME,
@@ -212,6 +215,25 @@ TICKET: Schema = {
             "escalated": {"type": "boolean"},
             "blacklisted": {"type": "boolean"},
             "department": {"type": "string", "description": "The department holding it now."},
+            "step": {**ref("Step"), "description": "The step it waits at; absent once closed."},
+            "stepStartedAt": _OUT_TIME,
+            "dispatchedBy": {"type": "string", "description": "Who dispatched it last."},
+            "transfers": {"type": "integer", "minimum": 0},
+            "rounds": {"type": "integer", "minimum": 0, "description": "Unsatisfied revisits."},
+            "resolution": ref("Resolution"),
+            "reply": ref("Reply"),
+            "revisit": ref("Revisit"),
+            "closing": ref("Closing"),
+            "escalationCriteria": {"type": "array", "items": ref("EscalationCriterion")},
+            "standardSolution": {"type": "string", "description": "The catalog's, if escalated."},
+            "emergencyRecord": ref("EmergencyRecord"),
+            "dutiesDone": {
+                "type": "object",
+                "description": "Duties recorded done (`note` with `duty`), and when.",
+                "propertyNames": ref("Duty"),
+                "additionalProperties": _OUT_TIME,
+            },
+            "slaRule": {"type": "string", "description": "The SLA rule that set `dueAt`."},
             **strings("repeatOf", "appealOf", "bulletinId", "answerScript", "createdBy"),
             "createdAt": _OUT_TIME,
             "updatedAt": _OUT_TIME,
@@ -223,7 +245,8 @@ TICKET: Schema = {
         _words(
             "id version kind status channel complainant serviceNumber category phenomenon "
             "description fields urgent flags slaLevel dueAt breached escalationLevel priority "
-            "emergency escalated blacklisted createdAt updatedAt createdBy workflow links"
+            "emergency escalated blacklisted createdAt updatedAt createdBy missingFields "
+            "transfers rounds escalationCriteria dutiesDone workflow links"
         ),
     ),
     "description": "A ticket as every response shows it. Optional members are omitted, not null; "
@@ -272,8 +295,8 @@ PROBLEM: Schema = {
             },
             "code": {
                 "type": "string",
-                "description": "On 409s: which rule, e.g. `stale_version`, "
-                "`idempotency_key_reused`, `retry`, `conflict`.",
+                "description": "On 409s: which rule. Each operation lists its own.",
+                "examples": ["stale_version", "action_not_allowed", "idempotency_key_reused"],
             },
         },
         ("type", "title", "status", "detail"),

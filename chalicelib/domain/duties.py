@@ -131,7 +131,7 @@ def duties(
                 {"duty": duty},
             )
         )
-        out.append(Duty(f"{duty}:due", due, "breached", "crc", {"duty": duty}))
+        out.append(Duty(f"{duty}:due", due, "breached", "crc", {"duty": duty}, marks_breach=True))
     return out
 
 

@@ -68,6 +68,21 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
         if bad:
             raise ValidationFailed(bad)
         after = after.with_changes(missing_fields=tuple(missing))
+    if "sla_level" in decision.changes and after.sla_level != ticket.sla_level:
+        # the dispatcher set the level: the deadlines promised follow it
+        deadlines = rules.policy().deadlines(
+            ticket.created_at,
+            after.sla_level or "A",
+            after.channel,
+            after.source,
+            rules.calendar(),
+            after.category,
+        )
+        after = after.with_changes(
+            due_at=deadlines.due_at,
+            progress_due_at=deadlines.progress_due_at,
+            final_due_at=deadlines.final_due_at,
+        )
     after, notices = escalation.reassess(after, now, decision.extra.get("criteria", ()))
     if action == "escalate" and not notices and not after.escalated:
         after = after.with_changes(escalated=True, priority="high")

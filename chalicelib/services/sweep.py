@@ -98,7 +98,10 @@ def _perform(
 
 
 def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Ticket | None:
+    """Record the breach for reporting: `breached`, and which duty was missed."""
+    name = str(duty.details.get("duty", "reply"))
     for _ in range(3):
+        overdue = sorted({*ticket.extra.get("overdueDuties", []), name})
         event = HistoryEvent(
             now,
             "sweep",
@@ -106,16 +109,18 @@ def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Tic
             "breached",
             ticket.status,
             ticket.status,
-            {"duty": duty.details.get("duty"), "dueAt": duty.at.isoformat()},
+            {"duty": name, "dueAt": duty.at.isoformat()},
             ticket.version + 1,
         )
-        after = ticket.with_changes(breached=True, updated_at=now)
+        after = ticket.with_changes(
+            breached=True, updated_at=now, extra={**ticket.extra, "overdueDuties": overdue}
+        )
         stored = deps.repo.save_change(ticket, after, event, due_at=agenda.next_due_of(after))
         if stored is not None:
             return stored
         fresh = deps.repo.get(ticket.id, consistent=True)
-        if fresh is None or fresh.breached:
-            return fresh
+        if fresh is None:
+            return None
         ticket = fresh
     return None
 

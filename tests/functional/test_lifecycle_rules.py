@@ -356,3 +356,25 @@ def test_workflow_view_shows_the_execution(api: Api) -> None:
         "Wait for the dispatch",
     ]
     assert view["failures"] == [] and view["executionArn"].endswith(t["id"])
+
+
+def test_a_dispatcher_setting_the_sla_level_moves_the_deadline(api: Api) -> None:
+    t = api.create(role="senior_agent", phenomenon="voice_coverage", fields=FIELDS)
+    _waiting(api, t["id"], "dispatch")
+    assert t["slaLevel"] == "B"
+    after = _act(
+        api,
+        t["id"],
+        "dispatch",
+        "senior_agent",
+        {"department": "network", "note": "需跨省协调", "slaLevel": "E"},
+    )
+    assert after["slaLevel"] == "E" and after["dueAt"] > t["dueAt"]
+    status, problem, _ = api.call(
+        "POST",
+        f"/tickets/{t['id']}/transfer",
+        "department",
+        {"department": "x", "reason": "y"},
+        department="network",
+    )
+    assert status in (400, 409) and problem

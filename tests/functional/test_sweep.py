@@ -168,3 +168,34 @@ def test_a_stranded_ticket_is_repaired_by_the_next_sweep(client, api: Api, aws, 
     _act(api, tid, "dispatch", "senior_agent", {"department": "network", "note": "go"})
     _waiting(api, tid, "accept")
     assert _sweep(client)["repaired"] == 0
+
+
+def test_emergency_approval_duties_are_reminded_then_marked_overdue_until_done(
+    client, api: Api, aws, clock
+) -> None:
+    # GIVEN an emergency complaint (urgent, the media involved)
+    t = api.create(
+        role="senior_agent",
+        urgent=True,
+        flags=["media"],
+        phenomenon="voice_coverage",
+        fields=FIELDS,
+    )
+    tid = t["id"]
+    _waiting(api, tid, "dispatch")
+    drain(aws, "CrcInbox")
+    # WHEN the approval form is 2.5 days late... (due to the CRC within 3 days)
+    clock[0] = timedelta(days=2, hours=12)
+    _sweep(client)
+    reminders = [m for m in drain(aws, "CrcInbox") if m.get("duty") == "approvalFormToCrc"]
+    assert [m["eventType"] for m in reminders] == ["reminder"]
+    # AND the administrator files it; the leader's approval is still missing after a week
+    clock[0] = timedelta()
+    _act(api, tid, "note", "senior_agent", {"text": "审批单已报客响", "duty": "approvalFormToCrc"})
+    clock[0] = timedelta(days=8)
+    _sweep(client)
+    by_duty = Counter((m.get("duty"), m["eventType"]) for m in drain(aws, "CrcInbox"))
+    assert by_duty[("leaderApproval", "breached")] == 1
+    assert by_duty[("approvalFormToCrc", "breached")] == 0
+    ticket = api.call("GET", f"/tickets/{tid}", "complaint_manager")[1]
+    assert "leaderApproval" in ticket["overdueDuties"] and ticket["breached"] is True
