@@ -1,9 +1,10 @@
 """Local-only fixes to moto so the local stack and tests behave like the real services.
 
-moto's DynamoDB `transact_write_items` deep-copies whole tables without a lock; concurrent
-transactions (the threaded local server, concurrency tests) then crash inside moto with
-"dictionary changed size during iteration". DynamoDB serialises conflicting transactions itself,
-so serialising them here changes no outcome our code can observe.
+moto's DynamoDB backend reads and writes its tables without a lock (`transact_write_items`
+deep-copies whole tables): concurrent calls — the threaded local server, executions running on
+moto's threads beside the API, concurrency tests — crash inside moto with "dictionary changed
+size during iteration". DynamoDB isolates each call itself, so serialising the backend's calls
+here changes no outcome our code can observe.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def apply() -> None:
             return original(self, *args, **kwargs)
 
     DynamoDBBackend.transact_write_items = locked  # type: ignore[method-assign]
-    for name in ("put_item", "update_item", "delete_item"):
+    for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
         fn = getattr(DynamoDBBackend, name)
 
         def make(fn: Any) -> Any:

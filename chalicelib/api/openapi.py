@@ -2,7 +2,8 @@
 
 Paths mirror app.py's routes (operationId = the Chalice view function's name) and the roles come
 from the services that enforce them; tests/unit/test_openapi.py cross-checks both, so a route
-added without its documentation fails the build.
+added without its documentation fails the build. The lifecycle's actions are generated from
+``lifecycle.RULES`` with their bodies, effects and 409 codes from ``openapi_actions``.
 """
 
 from __future__ import annotations
@@ -290,6 +291,9 @@ def _ticket_paths() -> dict[str, Schema]:
     }
 
 
+_ACTED = "The ticket as written; the workflow's own changes land a moment later."
+
+
 def _action_op(action: str) -> Schema:
     roles, steps = RULES[action]
     doc = ACTION_DOCS[action]
@@ -299,16 +303,10 @@ def _action_op(action: str) -> Schema:
         "lifecycle",
         doc.summary,
         f"{_who(roles)} Allowed while the ticket waits at: {at}.\n\n{doc.effect}\n\n"
-        "Appends to the ticket's history and the audit log, then completes the workflow's "
-        f"callback for the step.{_SCOPED} Body errors are a 400 listing every failing field.",
-        (
-            "200",
-            _ok(
-                "The ticket as written; the workflow's own changes land a moment later.",
-                "Ticket",
-                ("ETag",),
-            ),
-        ),
+        "Appends to the ticket's history and the audit log; an action that moves the step "
+        f"completes the workflow's callback for it.{_SCOPED} Body errors are a 400 listing every "
+        "failing field.",
+        ("200", _ok(_ACTED, "Ticket", ("ETag",))),
         ("400", "404", "409"),
         parameters=[_param("ticket_id"), _param("If-Match")],
         body=body_name(action),

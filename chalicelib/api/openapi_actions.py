@@ -21,7 +21,7 @@ from chalicelib.domain.lifecycle import (
 from chalicelib.domain.sla import LEVELS
 from chalicelib.domain.vocabulary import CLOSED_STATUSES, FLAGS
 
-from .openapi_schemas import FIELD_VALUES, Schema, enum, nullable, obj, page, record, ref, text
+from .openapi_schemas import Schema, enum, nullable, obj, page, record, ref, text
 
 STEPS = tuple(STEP_STATUS)
 # Every action can meet these; the others are listed per action below.
@@ -67,7 +67,7 @@ ACTION_DOCS: dict[str, ActionDoc] = {
     "dispatch": ActionDoc(
         "Dispatch a ticket",
         "Sends the ticket to a department (its `accept` step), optionally at another SLA "
-        "level. The department is notified (`dispatched`).",
+        "level, which moves its deadlines. The department is notified (`dispatched`).",
         ("returned_to_dispatcher", "missing_required_fields"),
     ),
     "accept": ActionDoc(
@@ -161,7 +161,7 @@ ACTION_BODIES: dict[str, Schema] = {
                 "phenomenon": text(
                     64, "A phenomenon code of GET /catalog; if `category` is given, of that one."
                 ),
-                "fields": FIELD_VALUES,
+                "fields": ref("FieldValues"),
             },
             ("valid",),
             "`reason` is required when `valid` is false.",
@@ -222,7 +222,7 @@ ACTION_BODIES: dict[str, Schema] = {
     "note": _body(
         {
             "text": text(4000),
-            "fields": FIELD_VALUES,
+            "fields": ref("FieldValues"),
             "duty": ref("Duty"),
             "flags": {"type": "array", "items": ref("Flag"), "maxItems": len(FLAGS)},
         },

@@ -165,7 +165,7 @@ NEW_TICKET: Schema = {
             "occurredAt": nullable({**_TIME_IN, "description": "Not more than 5 minutes ahead."}),
             "location": nullable(ref("Location")),
             "expectedResult": nullable(text(1000)),
-            "fields": nullable(FIELD_VALUES),
+            "fields": nullable(ref("FieldValues")),
             "urgent": {"type": ["boolean", "null"]},
             "flags": nullable({"type": "array", "items": ref("Flag"), "maxItems": len(FLAGS)}),
             "answer": nullable(
@@ -234,6 +234,12 @@ TICKET: Schema = {
                 "additionalProperties": _OUT_TIME,
             },
             "slaRule": {"type": "string", "description": "The SLA rule that set `dueAt`."},
+            "overdueDuties": {
+                **_STRINGS,
+                "description": "Duties the sweep found missed (why `breached`): `reply` (the "
+                "promised time) or a duty name.",
+                "examples": [["reply", "progress_report"]],
+            },
             **strings("repeatOf", "appealOf", "bulletinId", "answerScript", "createdBy"),
             "createdAt": _OUT_TIME,
             "updatedAt": _OUT_TIME,
@@ -394,6 +400,7 @@ SCHEMAS: dict[str, Schema] = {
     "NewTicket": NEW_TICKET,
     "Complainant": COMPLAINANT,
     "Location": LOCATION,
+    "FieldValues": FIELD_VALUES,
     "Ticket": TICKET,
     "TicketPage": page("Ticket", "A page of tickets, newest first."),
     "HistoryEvent": HISTORY_EVENT,
