@@ -181,3 +181,16 @@ def execution_parked(sfn: Any, arn: str) -> str:
     events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     submitted = any(e["type"] == "TaskSubmitted" for e in events)
     return "PARKED" if submitted else "RUNNING"
+
+
+def prepare_environment(stack: str) -> None:
+    """What the tests do before importing the app: fake credentials, local auth, table names."""
+    ensure_root_on_path()
+    os.environ.update(FAKE_CREDENTIALS)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ["AUTH_MODE"] = "local"
+    os.environ["LOCAL_JWT_SECRET"] = BENCH_SECRET
+    from infra.resources import predicted_environment
+
+    os.environ.update(predicted_environment(stack))

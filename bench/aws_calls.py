@@ -31,8 +31,8 @@ from bench._common import (
     ROOT,
     BenchError,
     agent_headers,
-    ensure_root_on_path,
     execution_parked,
+    prepare_environment,
     run_main,
     ticket_body,
     write_summary,
@@ -134,19 +134,6 @@ class CallCounter:
             self.other_calls.clear()
 
 
-def _prepare_environment() -> None:
-    """What the tests do before importing the app: fake credentials, local auth, table names."""
-    ensure_root_on_path()
-    os.environ.update(FAKE_CREDENTIALS)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ["AUTH_MODE"] = "local"
-    os.environ["LOCAL_JWT_SECRET"] = BENCH_SECRET
-    from infra.resources import predicted_environment
-
-    os.environ.update(predicted_environment(STACK))
-
-
 def _per_request(counts: Counter[str], requests: int) -> str:
     parts = [f"{op} {n / requests:g}" for op, n in sorted(counts.items())]
     return ", ".join(parts) or "none"
@@ -169,7 +156,7 @@ def _wait_for_execution(sfn: Any, state_machine_arn: str, name: str, timeout: fl
 
 
 def measure(n: int) -> dict[str, Any]:
-    _prepare_environment()
+    prepare_environment(STACK)
     counter = CallCounter()
     counter.install()  # before anything builds a botocore client
     try:

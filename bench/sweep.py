@@ -38,10 +38,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bench._common import (
-    BENCH_SECRET,
     FAKE_CREDENTIALS,
     BenchError,
-    ensure_root_on_path,
+    prepare_environment,
     run_main,
     write_summary,
 )
@@ -153,19 +152,6 @@ class Scenario:
     @property
     def notices(self) -> int:
         return self.calls["sns.Publish"]
-
-
-def _prepare_environment() -> None:
-    """What the tests do before importing the app: fake credentials, local auth, table names."""
-    ensure_root_on_path()
-    os.environ.update(FAKE_CREDENTIALS)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ["AUTH_MODE"] = "local"
-    os.environ["LOCAL_JWT_SECRET"] = BENCH_SECRET
-    from infra.resources import predicted_environment
-
-    os.environ.update(predicted_environment(STACK))
 
 
 # -- the tickets -----------------------------------------------------------------------------
@@ -317,7 +303,7 @@ def _cheap_transaction_backups() -> None:
 
 
 def measure(open_counts: list[int], due: int) -> list[Scenario]:
-    _prepare_environment()
+    prepare_environment(STACK)
     counter = ReadCounter()
     counter.install()  # before anything builds a botocore client
     try:

@@ -38,7 +38,7 @@ from bench._common import (
     FAKE_CREDENTIALS,
     ROOT,
     BenchError,
-    ensure_root_on_path,
+    prepare_environment,
     run_main,
     ticket_body,
     write_summary,
@@ -240,21 +240,8 @@ class Run:
     history: list[dict[str, Any]]
 
 
-def _prepare_environment() -> None:
-    """What tests/conftest.py does before the app is imported."""
-    ensure_root_on_path()
-    os.environ.update(FAKE_CREDENTIALS)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ["AUTH_MODE"] = "local"
-    os.environ["LOCAL_JWT_SECRET"] = BENCH_SECRET
-    from infra.resources import predicted_environment
-
-    os.environ.update(predicted_environment(STACK))
-
-
 def measure(n: int) -> dict[str, Any]:
-    _prepare_environment()
+    prepare_environment(STACK)
     counter = PathCounter()
     counter.install()  # before anything builds a botocore client
     try:

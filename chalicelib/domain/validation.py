@@ -77,6 +77,16 @@ class Checker:
             return None
         return value
 
+    def limit(self, params: dict[str, Any], default: int, maximum: int) -> int:
+        """A page size from a query string: a whole number from 1 to `maximum`."""
+        raw = params.get("limit")
+        if raw is None:
+            return default
+        if not isinstance(raw, str) or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+            self.fail("limit", f"must be a whole number from 1 to {maximum}")
+            return default
+        return int(raw)
+
     def boolean(self, data: dict[str, Any], key: str, path: str) -> bool | None:
         value = data.get(key)
         if value is None:

@@ -47,11 +47,9 @@ def page(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
     for key in params:
         if key not in ("limit", "cursor"):
             c.fail(key, "is not a known query parameter")
-    raw = params.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= 200:
-        c.fail("limit", "must be a whole number from 1 to 200")
+    limit = c.limit(params, 50, 200)
     if c.errors:
         raise ValidationFailed(c.errors)
     cursor = decode_cursor(params["cursor"]) if params.get("cursor") else None
-    items, lek = deps.blacklist.page(int(raw), cursor)
+    items, lek = deps.blacklist.page(limit, cursor)
     return {"items": items, "nextCursor": encode_cursor(lek) if lek else None}

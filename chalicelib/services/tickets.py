@@ -17,7 +17,7 @@ from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.tickets import CatalogView, Ticket, body_fingerprint, parse_new_ticket
 from chalicelib.domain.validation import LANDLINE, MOBILE, Checker, normalize_phone, parse_instant
-from chalicelib.domain.vocabulary import STATUSES
+from chalicelib.domain.vocabulary import ROLES, STATUSES
 from chalicelib.logs import logger
 
 from . import agenda, notifications
@@ -26,16 +26,7 @@ from .escalation import intake_notices
 from .intake import assess
 
 CREATE_ROLES = ("agent", "senior_agent", "complaint_manager")
-READ_ROLES = (
-    "agent",
-    "senior_agent",
-    "department",
-    "complaint_admin",
-    "complaint_manager",
-    "leader",
-    "operator",
-    "auditor",
-)
+READ_ROLES = ROLES  # every role reads; department roles only their department's tickets
 AUDIT_ROLES = ("auditor",)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -194,13 +185,7 @@ def parse_list_query(params: dict[str, str], allowed: tuple[str, ...] = _LIST_PA
     end = c.instant(params, "to", "")
     if start and end and start > end:
         c.fail("from", "must not be after `to`")
-    limit = DEFAULT_LIMIT
-    if params.get("limit") is not None:
-        raw = params["limit"]
-        if not raw.isdigit() or not (1 <= int(raw) <= MAX_LIMIT):
-            c.fail("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-        else:
-            limit = int(raw)
+    limit = c.limit(params, DEFAULT_LIMIT, MAX_LIMIT)
     if c.errors:
         raise ValidationFailed(c.errors)
     cursor = decode_cursor(params["cursor"]) if params.get("cursor") else None
@@ -354,13 +339,7 @@ def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
     actor = c.string(params, "actor", "", max_len=128)
     start = c.instant(params, "from", "")
     end = c.instant(params, "to", "")
-    limit = DEFAULT_LIMIT
-    if params.get("limit") is not None:
-        raw = params["limit"]
-        if not raw.isdigit() or not (1 <= int(raw) <= MAX_LIMIT):
-            c.fail("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-        else:
-            limit = int(raw)
+    limit = c.limit(params, DEFAULT_LIMIT, MAX_LIMIT)
     if c.errors:
         raise ValidationFailed(c.errors)
     state = decode_cursor(params["cursor"]) if params.get("cursor") else {}
