@@ -352,6 +352,7 @@ def test_workflow_view_shows_the_execution(api: Api) -> None:
     assert view["currentState"] == "Wait for the dispatch"
     assert [s["name"] for s in view["states"]] == [
         "Record the ticket as accepted",
+        "Announce the new ticket",
         "Go to the ticket's current step",
         "Wait for the dispatch",
     ]
