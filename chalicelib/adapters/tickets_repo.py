@@ -359,14 +359,21 @@ class TicketRepository:
             raise
         return stored
 
-    def record_token(self, ticket_id: str, seq: int, escalation: int, token: str) -> bool:
+    def record_token(
+        self,
+        ticket_id: str,
+        seq: int,
+        escalation: int,
+        token: str,
+        outbox: dict[str, Any] | None = None,
+    ) -> bool:
         """Keep the callback token of the step the ticket waits at; stale ones are refused."""
         try:
             TicketModel(ticket_id).update(
                 actions=[
                     TicketModel.taskToken.set(token),
                     TicketModel.tokenEscalation.set(escalation),
-                    TicketModel.outbox.remove(),
+                    TicketModel.outbox.set(outbox) if outbox else TicketModel.outbox.remove(),
                 ],
                 condition=(TicketModel.stepSeq == seq)
                 & (

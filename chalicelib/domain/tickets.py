@@ -235,7 +235,8 @@ class Ticket:
     step_started_at: datetime | None = None
     task_token: str | None = None
     token_escalation: int = 0
-    # A completed step's callback output, kept until the workflow is seen to move past it.
+    # Completed steps' callback outputs by step sequence number, kept until the workflow is seen
+    # to move past them.
     outbox: dict[str, Any] | None = None
     workflow_input: str | None = None
     dispatched_by: str | None = None

@@ -105,7 +105,9 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
             step_started_at=now,
             task_token=None,
             token_escalation=0,
-            outbox={"seq": ticket.step_seq, "output": output},
+            # kept until the workflow is seen past this step; several may wait when actions
+            # come faster than the execution moves
+            outbox={**(ticket.outbox or {}), str(ticket.step_seq): output},
         )
     event = HistoryEvent(
         at=now,

@@ -34,12 +34,13 @@ def on_task_token(message: dict[str, Any], deps: Deps) -> str:
     ticket = deps.repo.get(ticket_id, consistent=True)
     if ticket is None:
         return "unknown-ticket"
+    # The workflow waits at `seq`: every completion before it has been delivered.
+    pending = {k: v for k, v in (ticket.outbox or {}).items() if int(k) >= seq}
     if ticket.step_seq == seq and ticket.step == message.get("step"):
-        recorded = deps.repo.record_token(ticket_id, seq, escalation, token)
+        recorded = deps.repo.record_token(ticket_id, seq, escalation, token, pending or None)
         return "recorded" if recorded else "stale"
-    outbox = ticket.outbox or {}
-    if outbox.get("seq") == seq:
-        deps.workflows.complete(token, outbox["output"])
+    if str(seq) in pending:  # that step was completed before its token arrived
+        deps.workflows.complete(token, pending[str(seq)])
         return "redelivered"
     logger.info("ignored a stale task token", extra={"ticketId": ticket_id, "seq": seq})
     return "stale"

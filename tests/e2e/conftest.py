@@ -77,22 +77,23 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
         "IDEMPOTENCY_TABLE",
     ):
         env.pop(key, None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "infra.local"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # A file, not a pipe: nobody reads the stack's output while it runs, and a full pipe
+    # would block it.
+    with open(tmp / "stack.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.local"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     stack_file = tmp / "stack.json"
     deadline = time.monotonic() + 60
     while not stack_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise AssertionError(
-                f"local stack did not start:\n{proc.stdout.read() if proc.stdout else ''}"
-            )
+            raise AssertionError(f"local stack did not start:\n{(tmp / 'stack.log').read_text()}")
         time.sleep(0.1)
     return Stack(proc, tmp, json.loads(stack_file.read_text()))
 

@@ -65,10 +65,13 @@ def test_a_complaint_from_intake_to_archive(stack: Stack) -> None:
     _act(stack, tid, "revisit", "agent", {"satisfaction": "satisfied"})
     done = _act(stack, tid, "archive", "complaint_manager", {"analysis": "弱覆盖典型案例"})
     assert done["status"] == "archived"
-    history = stack.call("GET", f"/tickets/{tid}/history").json()["items"]
-    assert [e["action"] for e in history] == [
+    items = stack.call("GET", f"/tickets/{tid}/history").json()["items"]
+    history = [e["action"] for e in items]
+    # an action may be accepted before the execution records its start (its outbox answers
+    # the step when the execution gets there), so workflow_started has no fixed place
+    assert history.count("workflow_started") == 1
+    assert [a for a in history if a != "workflow_started"] == [
         "create",
-        "workflow_started",
         "review",
         "dispatch",
         "accept",

@@ -379,3 +379,19 @@ def test_a_dispatcher_setting_the_sla_level_moves_the_deadline(api: Api) -> None
         department="network",
     )
     assert status in (400, 409) and problem
+
+
+def test_actions_faster_than_the_workflow_are_all_delivered(api: Api, aws) -> None:
+    # GIVEN a desk that acts without waiting for the execution to reach each step
+    t = api.create(role="senior_agent", phenomenon="voice_coverage", fields=FIELDS)
+    tid = t["id"]
+    _act(api, tid, "dispatch", "senior_agent", BODIES["dispatch"])
+    _act(api, tid, "accept", "department", {}, department="network")
+    _act(api, tid, "resolve", "department", BODIES["resolve"], department="network")
+    # THEN every completion waits in the outbox until its step's token arrives, and the
+    # execution catches up with the ticket
+    _waiting(api, tid, "reply")
+    _act(api, tid, "reply", "agent", BODIES["reply"])
+    _act(api, tid, "revisit", "agent", BODIES["revisit"])
+    _act(api, tid, "archive", "complaint_manager", BODIES["archive"])
+    wait_until(lambda: _execution(aws, tid)["status"] == "SUCCEEDED", timeout=20)
