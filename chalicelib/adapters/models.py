@@ -270,6 +270,3 @@ class NoticeModel(Model):
     status = UnicodeAttribute()  # claimed | sent
     leaseUntil = UnicodeAttribute()
     expiresAt = TTLAttribute(null=True)
-
-
-ALL_MODELS = (TicketModel, EventModel, AuditModel, IdempotencyModel, BlacklistModel, NoticeModel)

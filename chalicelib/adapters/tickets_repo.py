@@ -387,9 +387,6 @@ class TicketRepository:
             raise
         return True
 
-    def append_event(self, ticket_id: str, event: HistoryEvent) -> None:
-        event_model(ticket_id, event).save()
-
     # -- listing -------------------------------------------------------------------------
 
     def query(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from .errors import FieldError, ValidationFailed
+from .errors import ValidationFailed
 from .masking import mask_phone
 from .validation import Checker
 from .vocabulary import (
@@ -352,11 +352,3 @@ def storage_time(value: datetime) -> str:
 def parse_storage_time(value: str) -> datetime:
     """Stored times, including those Step Functions writes (millisecond precision)."""
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def errors_of(*pairs: tuple[str, str]) -> list[FieldError]:
-    return [FieldError(f, m) for f, m in pairs]

@@ -16,7 +16,7 @@ from chalicelib.domain.auth import can_see, require_role
 from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.tickets import CatalogView, Ticket, body_fingerprint, parse_new_ticket
-from chalicelib.domain.validation import LANDLINE, MOBILE, Checker, normalize_phone, parse_instant
+from chalicelib.domain.validation import LANDLINE, MOBILE, Checker, normalize_phone
 from chalicelib.domain.vocabulary import ROLES, STATUSES
 from chalicelib.logs import logger
 
@@ -376,6 +376,3 @@ def _day(at: datetime) -> str:
 
 def _previous_day(day: str) -> str:
     return (datetime.fromisoformat(day) - timedelta(days=1)).strftime("%Y-%m-%d")
-
-
-__all__ = ["parse_instant"]
