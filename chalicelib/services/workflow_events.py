@@ -31,19 +31,22 @@ def on_task_token(message: dict[str, Any], deps: Deps) -> str:
     ticket_id = str(message["ticketId"])
     seq, escalation = int(message["seq"]), int(message.get("escalation", 0))
     token = str(message["taskToken"])
-    ticket = deps.repo.get(ticket_id, consistent=True)
-    if ticket is None:
-        return "unknown-ticket"
-    # The workflow waits at `seq`: every completion before it has been delivered.
-    pending = {k: v for k, v in (ticket.outbox or {}).items() if int(k) >= seq}
-    if ticket.step_seq == seq and ticket.step == message.get("step"):
-        recorded = deps.repo.record_token(ticket_id, seq, escalation, token, pending or None)
-        return "recorded" if recorded else "stale"
-    if str(seq) in pending:  # that step was completed before its token arrived
-        deps.workflows.complete(token, pending[str(seq)])
-        return "redelivered"
-    logger.info("ignored a stale task token", extra={"ticketId": ticket_id, "seq": seq})
-    return "stale"
+    for _ in range(4):
+        ticket = deps.repo.get(ticket_id, consistent=True)
+        if ticket is None:
+            return "unknown-ticket"
+        # The workflow waits at `seq`: every completion before it has been delivered.
+        pending = {k: v for k, v in (ticket.outbox or {}).items() if int(k) >= seq}
+        if ticket.step_seq == seq and ticket.step == message.get("step"):
+            if deps.repo.record_token(ticket_id, seq, escalation, token, pending or None):
+                return "recorded"
+            continue  # an action completed the step meanwhile: look again
+        if str(seq) in pending:  # that step was completed before its token arrived
+            deps.workflows.complete(token, pending[str(seq)])
+            return "redelivered"
+        logger.info("ignored a stale task token", extra={"ticketId": ticket_id, "seq": seq})
+        return "stale"
+    raise RuntimeError(f"ticket {ticket_id} kept changing while its token was recorded")
 
 
 def escalate_step(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
