@@ -21,26 +21,16 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
-    original = DynamoDBBackend.transact_write_items
+    original = DynamoHandler.call_action
 
+    # The whole call — the backend's work and the response built from live items — under one
+    # lock: moto's `update_item` changes items in place while another thread may serialise them.
     @functools.wraps(original)
     def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
         with _lock:
             return original(self, *args, **kwargs)
 
-    DynamoDBBackend.transact_write_items = locked  # type: ignore[method-assign]
-    for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
-        fn = getattr(DynamoDBBackend, name)
-
-        def make(fn: Any) -> Any:
-            @functools.wraps(fn)
-            def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-                with _lock:
-                    return fn(self, *args, **kwargs)
-
-            return wrapped
-
-        setattr(DynamoDBBackend, name, make(fn))
+    DynamoHandler.call_action = locked  # type: ignore[method-assign]
     _applied = True
