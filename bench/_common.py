@@ -12,7 +12,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -194,3 +195,30 @@ def prepare_environment(stack: str) -> None:
     from infra.resources import predicted_environment
 
     os.environ.update(predicted_environment(stack))
+
+
+@contextmanager
+def moto_app_stack(stack_name: str) -> Iterator[tuple[Any, Any, Any]]:
+    """moto in-process (executions on), the stack of infra/template.json with the app's Lambdas,
+    and the app wired to it — what tests/functional/conftest.py does. Yields (app, stack,
+    session)."""
+    import boto3
+    from moto import mock_aws
+
+    from infra import moto_patches
+    from infra.resources import create_all
+
+    moto_patches.apply()
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        from app import app
+
+        session = boto3.session.Session(region_name=FAKE_CREDENTIALS["AWS_REGION"])
+        stack = create_all(session, stack_name, app=app)
+        os.environ.update(stack.environment())
+        os.environ["AUTH_MODE"] = "local"
+        from chalicelib.adapters import aws as aws_clients
+        from chalicelib.services import context
+
+        aws_clients.reset()
+        context.deps.cache_clear()
+        yield app, stack, session

@@ -27,11 +27,11 @@ from typing import Any
 
 from bench._common import (
     BENCH_SECRET,
-    FAKE_CREDENTIALS,
     ROOT,
     BenchError,
     agent_headers,
     execution_parked,
+    moto_app_stack,
     prepare_environment,
     run_main,
     ticket_body,
@@ -168,22 +168,8 @@ def measure(n: int) -> dict[str, Any]:
 def _measure(counter: CallCounter, n: int) -> dict[str, Any]:
     import boto3
     from chalice.test import Client
-    from moto import mock_aws
 
-    from infra.resources import create_all
-
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        from app import app
-
-        session = boto3.session.Session(region_name=FAKE_CREDENTIALS["AWS_REGION"])
-        stack = create_all(session, STACK, app=app)
-        os.environ.update(stack.environment())
-        os.environ["AUTH_MODE"] = "local"
-        from chalicelib.adapters import aws as aws_clients
-        from chalicelib.services import context
-
-        aws_clients.reset()
-        context.deps.cache_clear()
+    with moto_app_stack(STACK) as (app, stack, _session):
         headers = agent_headers(BENCH_SECRET)
         body = json.dumps(ticket_body(), ensure_ascii=False)
         results: dict[str, Any] = {}

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import threading
@@ -35,9 +34,9 @@ from typing import Any
 
 from bench._common import (
     BENCH_SECRET,
-    FAKE_CREDENTIALS,
     ROOT,
     BenchError,
+    moto_app_stack,
     prepare_environment,
     run_main,
     ticket_body,
@@ -251,27 +250,10 @@ def measure(n: int) -> dict[str, Any]:
 
 
 def _measure(counter: PathCounter, n: int) -> dict[str, Any]:
-    import boto3
     from chalice.test import Client
-    from moto import mock_aws
 
-    from infra import moto_patches
-    from infra.resources import create_all
-
-    moto_patches.apply()
     meter = LambdaMeter(counter)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        from app import app
-
-        session = boto3.session.Session(region_name=FAKE_CREDENTIALS["AWS_REGION"])
-        stack = create_all(session, STACK, app=app)
-        os.environ.update(stack.environment())
-        os.environ["AUTH_MODE"] = "local"
-        from chalicelib.adapters import aws as aws_clients
-        from chalicelib.services import context
-
-        aws_clients.reset()
-        context.deps.cache_clear()
+    with moto_app_stack(STACK) as (app, stack, session):
         meter.install()
         sfn = session.client("stepfunctions")
         machine = stack.refs["LifecycleStateMachine"]

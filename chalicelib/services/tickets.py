@@ -237,17 +237,16 @@ def customer_tickets(
 def _query(
     filters: dict[str, str | bool], q: ListQuery, deps: Deps
 ) -> tuple[list[Ticket], str | None]:
-    index, hash_value = "month_index", None
+    index, key, hash_value = "month_index", None, None
     for name, idx in _INDEX_FOR:
         if name in filters:
-            index, hash_value = idx, str(filters[name])
+            index, key, hash_value = idx, name, str(filters[name])
             break
     else:
         if filters.get("breached") is True:
-            index, hash_value = "breached_index", "breached"
-    rest = [(k, v) for k, v in filters.items() if idx_attr(index) != k and k != "breached"]
-    if "breached" in filters and index != "breached_index":
-        rest.append(("breached", filters["breached"]))
+            index, key, hash_value = "breached_index", "breached", "breached"
+    # the filter that picked the index is its key; every other one filters its pages
+    rest = [(k, v) for k, v in filters.items() if k != key]
     if index != "month_index":
         assert hash_value is not None
         items, lek = deps.repo.query(
@@ -261,16 +260,6 @@ def _query(
         )
         return items, encode_cursor(lek) if lek else None
     return _walk_months(rest, q, deps)
-
-
-def idx_attr(index: str) -> str:
-    return {
-        "customer_index": "serviceNumber",
-        "department_index": "department",
-        "category_index": "category",
-        "status_index": "status",
-        "breached_index": "breached",
-    }.get(index, "")
 
 
 def _walk_months(
