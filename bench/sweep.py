@@ -207,7 +207,7 @@ def _ticket(now: datetime, n: int, due: bool) -> Ticket:
 def build(now: datetime, total: int, due: int) -> tuple[list[TicketModel], list[TicketModel]]:
     """(not due, due) items for the tickets table, each on the due-index at its first duty."""
     from chalicelib.adapters.tickets_repo import DUE_KEY, to_model
-    from chalicelib.domain.tickets import storage_time
+    from chalicelib.domain.values import storage_time
     from chalicelib.services import agenda
 
     later: list[TicketModel] = []

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.tickets import iso, parse_storage_time, storage_time
+from chalicelib.domain.values import iso, parse_storage_time, storage_time
 
 from .models import AuditModel
 from .query import time_range

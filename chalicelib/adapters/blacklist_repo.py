@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import config
-from chalicelib.domain.tickets import iso, parse_storage_time, storage_time
+from chalicelib.domain.values import iso, parse_storage_time, storage_time
 
 from .models import BlacklistModel
 from .query import connection

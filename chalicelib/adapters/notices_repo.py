@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.tickets import storage_time
+from chalicelib.domain.values import storage_time
 
 from .models import NoticeModel, TicketModel
 from .query import connection

@@ -13,7 +13,7 @@ from pynamodb.connection import Connection
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
-from chalicelib.domain.tickets import storage_time
+from chalicelib.domain.values import storage_time
 
 
 def time_range(

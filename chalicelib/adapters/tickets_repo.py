@@ -18,7 +18,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.tickets import Complainant, Ticket, parse_storage_time, storage_time
+from chalicelib.domain.tickets import Complainant, Ticket
+from chalicelib.domain.values import parse_storage_time, storage_time
 
 from .models import AuditModel, EventModel, IdempotencyModel, TicketModel
 from .query import connection, time_range
@@ -40,7 +41,7 @@ class HistoryEvent:
     version: int | None = None
 
     def to_api(self) -> dict[str, Any]:
-        from chalicelib.domain.tickets import iso
+        from chalicelib.domain.values import iso
 
         return {
             "at": iso(self.at),

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 from .auth import Principal, can_see, require_role
 from .errors import Conflict, FieldError, NotFound, ValidationFailed
-from .tickets import Ticket, iso
+from .tickets import Ticket
 from .validation import Checker
+from .values import iso
 
 MAX_TRANSFERS = 3
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from .errors import ValidationFailed
 from .masking import mask_phone
 from .validation import Checker
+from .values import iso
 from .vocabulary import (
     CHANNELS,
     CLOSED_STATUSES,
@@ -334,21 +334,3 @@ class Ticket:
         """One line for notifications: never the complainant record, numbers masked."""
         text = self.description if len(self.description) <= 80 else self.description[:79] + "…"
         return mask_phone(f"[{self.category or 'unclassified'}] {text}")
-
-
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def iso(value: datetime | None) -> str | None:
-    """API times: ISO 8601 in the company's local time (Asia/Shanghai), offset included."""
-    return value.astimezone(LOCAL_ZONE).isoformat() if value is not None else None
-
-
-def storage_time(value: datetime) -> str:
-    """Stored times: UTC ISO 8601 with a fixed layout, so string order is time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_storage_time(value: str) -> datetime:
-    """Stored times, including those Step Functions writes (millisecond precision)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

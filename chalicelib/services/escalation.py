@@ -11,7 +11,8 @@ from typing import Any
 
 from chalicelib.domain.duties import PRE_AUTHORISED, criteria_met, is_emergency
 from chalicelib.domain.lifecycle import Notice
-from chalicelib.domain.tickets import Ticket, iso
+from chalicelib.domain.tickets import Ticket
+from chalicelib.domain.values import iso
 
 from . import rules
 

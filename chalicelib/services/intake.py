@@ -13,7 +13,8 @@ from chalicelib.catalog import Catalog
 from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.lifecycle import first_step
-from chalicelib.domain.tickets import NewTicket, Ticket, iso
+from chalicelib.domain.tickets import NewTicket, Ticket
+from chalicelib.domain.values import iso
 
 from . import agenda, escalation, rules, steps
 from .context import Deps

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.domain.lifecycle import Notice
-from chalicelib.domain.tickets import Ticket, iso
+from chalicelib.domain.tickets import Ticket
+from chalicelib.domain.values import iso
 from chalicelib.logs import logger
 
 from .context import Deps

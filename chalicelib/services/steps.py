@@ -11,7 +11,8 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.tickets import Ticket, storage_time
+from chalicelib.domain.tickets import Ticket
+from chalicelib.domain.values import storage_time
 
 from . import rules
 

@@ -293,7 +293,7 @@ def _walk_months(
 
 
 def _month(at: datetime) -> str:
-    from chalicelib.domain.tickets import storage_time
+    from chalicelib.domain.values import storage_time
 
     return storage_time(at)[:7]
 
@@ -358,7 +358,7 @@ def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
 
 
 def _day(at: datetime) -> str:
-    from chalicelib.domain.tickets import storage_time
+    from chalicelib.domain.values import storage_time
 
     return storage_time(at)[:10]
 

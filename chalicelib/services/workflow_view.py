@@ -7,7 +7,7 @@ from typing import Any
 from chalicelib.adapters.audit_repo import AuditEntry
 from chalicelib.domain.auth import require_role
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.tickets import iso
+from chalicelib.domain.values import iso
 
 from .context import Caller, Deps
 

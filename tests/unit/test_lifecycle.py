@@ -33,7 +33,8 @@ from chalicelib.domain.lifecycle import (
     decide,
     first_step,
 )
-from chalicelib.domain.tickets import Complainant, Ticket, iso
+from chalicelib.domain.tickets import Complainant, Ticket
+from chalicelib.domain.values import iso
 from chalicelib.domain.vocabulary import CLOSED_STATUSES, ROLES
 
 CATALOG = get_catalog()

@@ -663,7 +663,7 @@ def test_a_workflow_view_validates_against_workflow_view() -> None:
 def test_blacklist_bodies_and_pages_validate_as_the_service_writes_them() -> None:
     from chalicelib.adapters import blacklist_repo
     from chalicelib.adapters.models import BlacklistModel
-    from chalicelib.domain.tickets import storage_time
+    from chalicelib.domain.values import storage_time
     from chalicelib.services import blacklist
     from chalicelib.services.context import Caller
 
