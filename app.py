@@ -169,9 +169,9 @@ def _action_view(action: str) -> Any:
         req = app.current_request
         caller = http.caller(req)
         body = http.read_json(req, allow_empty=True)
-        t = actions.perform(
-            caller, ticket_id, action, body, http.header(req, "If-Match"), _services()
-        )
+        raw = (http.header(req, "If-Match") or "").strip().strip('"')
+        expected = int(raw) if raw.isascii() and raw.isdigit() else None
+        t = actions.perform(caller, ticket_id, action, body, expected, _services())
         return http.json_response(t.to_api(), headers={"ETag": str(t.version)})
 
     view.__name__ = view.__qualname__ = f"{action}_ticket"

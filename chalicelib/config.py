@@ -25,6 +25,7 @@ SLA_POLICY = "SLA_POLICY"
 CALENDAR_OVERRIDES = "CALENDAR_OVERRIDES"
 AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
 WORKFLOW_START_GRACE_SECONDS = "WORKFLOW_START_GRACE_SECONDS"
+CURSOR_SECRET = "CURSOR_SECRET"
 
 ALL = (
     TICKETS_TABLE,
@@ -43,6 +44,7 @@ ALL = (
     CALENDAR_OVERRIDES,
     AUDIT_RETENTION_DAYS,
     WORKFLOW_START_GRACE_SECONDS,
+    CURSOR_SECRET,
 )
 
 
@@ -114,3 +116,9 @@ def audit_retention_days() -> int:
 def workflow_start_grace_seconds() -> int:
     """How long a ticket may wait for its execution before the sweep starts it again."""
     return int(_get(WORKFLOW_START_GRACE_SECONDS, "60"))
+
+
+def cursor_secret() -> str:
+    """Key that signs page cursors (so a forged cursor is a 400). infra sets a generated secret;
+    without one, cursors are still checked, with a key derived from the table name."""
+    return _get(CURSOR_SECRET) or f"complaint-tickets-cursor:{tickets_table()}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from datetime import datetime
 from typing import Any
@@ -12,6 +14,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.expressions.condition import Condition
 
+from chalicelib import config
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.values import storage_time
 
@@ -29,15 +32,26 @@ def time_range(
     return None
 
 
+def _signature(payload: str) -> str:
+    key = config.cursor_secret().encode()
+    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 def encode_cursor(state: dict[str, Any]) -> str:
+    """An opaque page cursor: the position, signed so that a forged one is refused (400)."""
     raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{payload}.{_signature(payload)}"
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
     bad = ValidationFailed([FieldError("cursor", "is not a cursor this API issued")])
+    payload, _, signature = cursor.partition(".")
+    if not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
+        raise bad
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
+        padded = payload + "=" * (-len(payload) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad from None

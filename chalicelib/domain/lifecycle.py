@@ -7,15 +7,15 @@ with an *outcome* the state machine branches on, and names the next step (or clo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from . import shapes
 from .auth import Principal, can_see, require_role
-from .errors import Conflict, FieldError, NotFound, ValidationFailed
+from .errors import Conflict, FieldError, NotFound
 from .tickets import Ticket
-from .validation import Checker
 from .values import iso
 
 MAX_TRANSFERS = 3
@@ -131,7 +131,8 @@ def decide(
             f" (step {ticket.step or 'none'}); allowed now: {', '.join(allowed_at(ticket.step))}",
             code="action_not_allowed",
         )
-    decision: Decision = _DECIDERS[action](ticket, principal, body, catalog, now)
+    parsed = shapes.parse(shapes.ACTION_BODIES[action], body, catalog=catalog)
+    decision: Decision = _DECIDERS[action](ticket, principal, parsed, catalog, now)
     return decision
 
 
@@ -148,59 +149,29 @@ def _check_scope(action: str, ticket: Ticket, principal: Principal) -> None:
         )
 
 
-def _body(
-    body: Any, allowed: tuple[str, ...], required: tuple[str, ...] = ()
-) -> tuple[Checker, dict[str, Any]]:
-    c = Checker()
-    data = c.obj(body if body is not None else {}, "", allowed, required)
-    return c, data if data is not None else {}
-
-
-def _done(c: Checker) -> None:
-    if c.errors:
-        raise ValidationFailed(c.errors)
-
-
 def _actor(principal: Principal, now: datetime) -> dict[str, Any]:
     return {"by": principal.username, "role": principal.role, "at": iso(now)}
 
 
-def _review(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(
-        body, ("valid", "unreasonable", "reason", "category", "phenomenon", "fields"), ("valid",)
-    )
-    valid = c.boolean(d, "valid", "")
-    unreasonable = c.boolean(d, "unreasonable", "") or False
-    reason = c.string(d, "reason", "", max_len=1000)
-    category = c.string(d, "category", "", max_len=64)
-    phenomenon = c.string(d, "phenomenon", "", max_len=64)
-    fields = c.scalar_map(d, "fields", "", max_items=30, max_len=500)
-    if valid and unreasonable:
-        c.fail("unreasonable", "an unreasonable ticket is not valid: send valid: false")
-    if (valid is False or unreasonable) and not reason:
-        c.fail("reason", "is required when the ticket is invalid or unreasonable")
+def _review(
+    t: Ticket, p: Principal, body: shapes.ReviewBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    valid, unreasonable, reason = body.valid, body.unreasonable, body.reason
+    category, phenomenon, fields = body.category, body.phenomenon, body.fields
     changes: dict[str, Any] = {}
     if phenomenon is not None:
         found = catalog.phenomenon(phenomenon)
-        if found is None:
-            c.fail("phenomenon", "is not a phenomenon of the catalog (GET /catalog)")
-        elif category is not None and found.category != category:
-            c.fail("phenomenon", f"belongs to category {found.category}, not {category}")
-        else:
-            changes.update(phenomenon=phenomenon, category=found.category, route=found.route)
+        changes.update(phenomenon=phenomenon, category=found.category, route=found.route)
     elif category is not None:
-        found_cat = catalog.category(category)
-        if found_cat is None:
-            c.fail("category", "is not a category of the catalog (GET /catalog)")
-        else:
-            changes.update(category=category, phenomenon=None, route=found_cat.route)
-    _done(c)
+        changes.update(category=category, phenomenon=None, route=catalog.category(category).route)
     if fields:
         changes["fields"] = {**t.fields, **fields}
     record = dict(t.classification or {})
     record.update(confirmed=True, confirmedBy=p.username)
     changes["classification"] = record
     details = {"valid": valid, "reason": reason, **({"unreasonable": True} if unreasonable else {})}
+    if body.opinion:
+        details["opinion"] = body.opinion
     if not valid:
         status = "rejected" if unreasonable else "cancelled"
         changes["closing"] = {"kind": status, "reason": reason, **_actor(p, now)}
@@ -224,17 +195,10 @@ def _review(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datet
     )
 
 
-def _dispatch(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    from .sla import LEVELS
-
-    c, d = _body(body, ("department", "note", "slaLevel"), ("department", "note"))
-    department = c.string(d, "department", "", max_len=64)
-    note = c.string(d, "note", "", max_len=2000)
-    level = c.enum(d, "slaLevel", "", LEVELS)
-    if department is not None and catalog.department(department) is None:
-        c.fail("department", "is not a department of the catalog (GET /catalog)")
-    _done(c)
-    assert department is not None
+def _dispatch(
+    t: Ticket, p: Principal, body: shapes.DispatchBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    department, note, level = body.department, body.note, body.sla_level
     # A return goes back to the dispatcher who sent it: only they (or a manager) re-dispatch.
     someone_else = t.dispatched_by and t.dispatched_by != p.username
     if t.status == "returned" and someone_else and "complaint_manager" not in p.roles:
@@ -268,17 +232,16 @@ def _dispatch(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: dat
     )
 
 
-def _accept(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, _ = _body(body, ())
-    _done(c)
+def _accept(
+    t: Ticket, p: Principal, body: shapes.EmptyBody, catalog: CatalogLike, now: datetime
+) -> Decision:
     return Decision("accept", {}, "processing", "handle", "accepted", {"department": t.department})
 
 
-def _resolve(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(body, ("cause", "result"), ("cause", "result"))
-    cause = c.string(d, "cause", "", max_len=500)
-    result = c.string(d, "result", "", max_len=4000)
-    _done(c)
+def _resolve(
+    t: Ticket, p: Principal, body: shapes.ResolveBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    cause, result = body.cause, body.result
     resolution = {"cause": cause, "result": result, "department": t.department, **_actor(p, now)}
     return Decision(
         "resolve",
@@ -290,10 +253,10 @@ def _resolve(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: date
     )
 
 
-def _return(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(body, ("reason",), ("reason",))
-    reason = c.string(d, "reason", "", max_len=1000)
-    _done(c)
+def _return(
+    t: Ticket, p: Principal, body: shapes.ReasonBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    reason = body.reason
     # Tickets never flow further back than the dispatcher: the department leaves the ticket.
     changes = {"department": None, "departments": _add(t.departments, t.department)}
     return Decision(
@@ -307,19 +270,10 @@ def _return(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datet
     )
 
 
-def _transfer(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(body, ("department", "reason", "timeLimitHours"), ("department", "reason"))
-    department = c.string(d, "department", "", max_len=64)
-    reason = c.string(d, "reason", "", max_len=1000)
-    hours = d.get("timeLimitHours")
-    if hours is not None and (
-        isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 720
-    ):
-        c.fail("timeLimitHours", "must be a whole number of hours from 1 to 720")
-    if department is not None and catalog.department(department) is None:
-        c.fail("department", "is not a department of the catalog (GET /catalog)")
-    _done(c)
-    assert department is not None
+def _transfer(
+    t: Ticket, p: Principal, body: shapes.TransferBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    department, reason, hours = body.department, body.reason, body.time_limit_hours
     if department == t.department:
         raise Conflict("the ticket is already with that department", code="same_department")
     if t.transfers >= MAX_TRANSFERS:
@@ -349,11 +303,10 @@ def _transfer(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: dat
     )
 
 
-def _reply(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(body, ("content", "method"), ("content", "method"))
-    content = c.string(d, "content", "", max_len=4000)
-    method = c.enum(d, "method", "", REPLY_METHODS)
-    _done(c)
+def _reply(
+    t: Ticket, p: Principal, body: shapes.ReplyBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    content, method = body.content, body.method
     if not (t.resolution or t.answer):
         raise Conflict(
             "a reply needs a resolution or an answer given at intake", code="nothing_to_reply"
@@ -362,11 +315,10 @@ def _reply(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: dateti
     return Decision("reply", {"reply": reply}, "replied", "revisit", "replied", {"method": method})
 
 
-def _revisit(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(body, ("satisfaction", "comment"), ("satisfaction",))
-    satisfaction = c.enum(d, "satisfaction", "", SATISFACTION)
-    comment = c.string(d, "comment", "", max_len=2000)
-    _done(c)
+def _revisit(
+    t: Ticket, p: Principal, body: shapes.RevisitBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    satisfaction, comment = body.satisfaction, body.comment
     revisit = {"satisfaction": satisfaction, "comment": comment, **_actor(p, now)}
     details = {"satisfaction": satisfaction}
     if satisfaction != "unsatisfied":
@@ -397,12 +349,10 @@ def _revisit(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: date
     )
 
 
-def _archive(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(body, ("analysis", "addToCaseLibrary", "noRevisitReason"), ("analysis",))
-    analysis = c.string(d, "analysis", "", max_len=4000)
-    case = c.boolean(d, "addToCaseLibrary", "") or False
-    no_revisit = c.string(d, "noRevisitReason", "", max_len=1000)
-    _done(c)
+def _archive(
+    t: Ticket, p: Principal, body: shapes.ArchiveBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    analysis, case, no_revisit = body.analysis, body.add_to_case_library, body.no_revisit_reason
     if not t.reply:
         raise Conflict("a ticket is archived only after its reply", code="no_reply")
     if not t.revisit and not no_revisit:
@@ -424,26 +374,21 @@ def _archive(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: date
     )
 
 
-def _cancel(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    c, d = _body(body, ("reason",), ("reason",))
-    reason = c.string(d, "reason", "", max_len=1000)
-    _done(c)
+def _cancel(
+    t: Ticket, p: Principal, body: shapes.ReasonBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    reason = body.reason
     closing = {"kind": "cancelled", "reason": reason, **_actor(p, now)}
     return Decision(
         "cancel", {"closing": closing}, "cancelled", None, "cancelled", {"reason": reason}
     )
 
 
-def _note(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    from .duties import DUTY_NAMES
-    from .vocabulary import FLAGS
-
-    c, d = _body(body, ("text", "fields", "duty", "flags"), ("text",))
-    text = c.string(d, "text", "", max_len=4000)
-    fields = c.scalar_map(d, "fields", "", max_items=30, max_len=500)
-    duty = c.enum(d, "duty", "", DUTY_NAMES)
-    flags = c.enum_list(d, "flags", "", FLAGS, max_items=len(FLAGS))
-    _done(c)
+def _note(
+    t: Ticket, p: Principal, body: shapes.NoteBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    text, fields, duty = body.text, body.fields, body.duty
+    flags = list(dict.fromkeys(body.flags)) if body.flags else None
     changes: dict[str, Any] = {}
     if fields:
         changes["fields"] = {**t.fields, **fields}
@@ -455,15 +400,11 @@ def _note(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetim
     return Decision("note", changes, t.status, t.step, "noted", details, completes_step=False)
 
 
-def _escalate(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: datetime) -> Decision:
-    from .duties import CRITERIA
-
-    c, d = _body(body, ("reason", "criteria"), ("reason", "criteria"))
-    reason = c.string(d, "reason", "", max_len=1000)
-    criteria = c.enum_list(d, "criteria", "", CRITERIA, max_items=len(CRITERIA))
-    if criteria == [] and not any(e.field.startswith("criteria") for e in c.errors):
-        c.fail("criteria", "must name at least one escalation criterion")
-    _done(c)
+def _escalate(
+    t: Ticket, p: Principal, body: shapes.EscalateBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    reason = body.reason
+    criteria = list(dict.fromkeys(body.criteria))
     return Decision(
         "escalate",
         {},
@@ -480,7 +421,7 @@ def _add(items: tuple[str, ...], item: str | None) -> tuple[str, ...]:
     return items if item is None or item in items else (*items, item)
 
 
-_DECIDERS = {
+_DECIDERS: Mapping[str, Callable[..., Decision]] = {
     "review": _review,
     "dispatch": _dispatch,
     "accept": _accept,

@@ -5,57 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
-from .errors import ValidationFailed
 from .masking import mask_phone
-from .validation import Checker
 from .values import iso
-from .vocabulary import (
-    CHANNELS,
-    CLOSED_STATUSES,
-    COMPLAINANT_TYPES,
-    FLAGS,
-    KINDS,
-    REPLY_METHODS,
-    SOURCES,
-)
+from .vocabulary import CLOSED_STATUSES
 
 MAX_BODY_BYTES = 64 * 1024
-CLOCK_SKEW = timedelta(minutes=5)
-
-_TOP_FIELDS = (
-    "kind",
-    "channel",
-    "source",
-    "complainant",
-    "serviceNumber",
-    "category",
-    "phenomenon",
-    "description",
-    "occurredAt",
-    "location",
-    "expectedResult",
-    "fields",
-    "urgent",
-    "flags",
-    "answer",
-)
-_COMPLAINANT_FIELDS = ("name", "type", "contactNumber", "address", "replyMethod")
-
-
-class _HasCategory(Protocol):
-    @property
-    def category(self) -> str: ...
-
-
-class CatalogView(Protocol):
-    """What intake needs to know of the catalog (see chalicelib/catalog)."""
-
-    def category(self, code: str) -> object | None: ...
-
-    def phenomenon(self, code: str) -> _HasCategory | None: ...
 
 
 @dataclass(frozen=True)
@@ -76,108 +33,6 @@ class Complainant:
         if self.address:
             out["address"] = self.address
         return out
-
-
-@dataclass(frozen=True)
-class NewTicket:
-    """A validated intake request."""
-
-    kind: str
-    channel: str
-    complainant: Complainant
-    service_number: str
-    description: str
-    source: str | None = None
-    category: str | None = None
-    phenomenon: str | None = None
-    occurred_at: datetime | None = None
-    location: dict[str, str] | None = None
-    expected_result: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-    urgent: bool = False
-    flags: tuple[str, ...] = ()
-    answer: str | None = None
-
-
-def parse_new_ticket(body: Any, catalog: CatalogView, now: datetime) -> NewTicket:
-    """Check every field of a `POST /tickets` body; raise ValidationFailed listing all failures."""
-    c = Checker()
-    data = c.obj(
-        body, "", _TOP_FIELDS, ("kind", "channel", "complainant", "serviceNumber", "description")
-    )
-    if data is None:
-        raise ValidationFailed(c.errors)
-    kind = c.enum(data, "kind", "", KINDS)
-    channel = c.enum(data, "channel", "", CHANNELS)
-    source = c.enum(data, "source", "", SOURCES)
-    service_number = c.phone(data, "serviceNumber", "")
-    description = c.string(data, "description", "", max_len=4000)
-    expected = c.string(data, "expectedResult", "", max_len=1000)
-    answer = c.string(data, "answer", "", max_len=2000)
-    occurred_at = c.instant(data, "occurredAt", "")
-    if occurred_at is not None and occurred_at > now + CLOCK_SKEW:
-        c.fail("occurredAt", "must not be in the future")
-    urgent = c.boolean(data, "urgent", "")
-    flags = c.enum_list(data, "flags", "", FLAGS, max_items=len(FLAGS))
-    fields = c.scalar_map(data, "fields", "", max_items=30, max_len=500)
-
-    complainant: Complainant | None = None
-    raw_c = data.get("complainant")
-    if raw_c is not None:
-        cdata = c.obj(raw_c, "complainant", _COMPLAINANT_FIELDS, ("name", "contactNumber"))
-        if cdata is not None:
-            name = c.string(cdata, "name", "complainant", max_len=50)
-            ctype = c.enum(cdata, "type", "complainant", COMPLAINANT_TYPES) or "ordinary"
-            contact = c.phone(cdata, "contactNumber", "complainant")
-            address = c.string(cdata, "address", "complainant", max_len=200)
-            method = c.enum(cdata, "replyMethod", "complainant", REPLY_METHODS) or "phone"
-            if name and contact:
-                complainant = Complainant(name, ctype, contact, method, address)
-
-    location: dict[str, str] | None = None
-    raw_l = data.get("location")
-    if raw_l is not None:
-        ldata = c.obj(raw_l, "location", ("area", "landmark"), ("area",))
-        if ldata is not None:
-            area = c.string(ldata, "area", "location", max_len=100)
-            landmark = c.string(ldata, "landmark", "location", max_len=200)
-            if area:
-                location = {"area": area, **({"landmark": landmark} if landmark else {})}
-
-    category = c.string(data, "category", "", max_len=64)
-    phenomenon = c.string(data, "phenomenon", "", max_len=64)
-    if category is not None and catalog.category(category) is None:
-        c.fail("category", "is not a category of the catalog (GET /catalog)")
-    if phenomenon is not None:
-        found = catalog.phenomenon(phenomenon)
-        owner = found.category if found is not None else None
-        if owner is None:
-            c.fail("phenomenon", "is not a phenomenon of the catalog (GET /catalog)")
-        elif category is not None and owner != category:
-            c.fail("phenomenon", f"belongs to category {owner}, not {category}")
-        else:
-            category = owner
-
-    if c.errors:
-        raise ValidationFailed(c.errors)
-    assert kind and channel and complainant and service_number and description
-    return NewTicket(
-        kind=kind,
-        channel=channel,
-        complainant=complainant,
-        service_number=service_number,
-        description=description,
-        source=source,
-        category=category,
-        phenomenon=phenomenon,
-        occurred_at=occurred_at,
-        location=location,
-        expected_result=expected,
-        fields=fields or {},
-        urgent=bool(urgent),
-        flags=tuple(flags or ()),
-        answer=answer,
-    )
 
 
 def body_fingerprint(body: Any) -> str:

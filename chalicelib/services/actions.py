@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.adapters.audit_repo import AuditEntry
 from chalicelib.adapters.tickets_repo import HistoryEvent
 from chalicelib.domain import lifecycle
-from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
@@ -25,9 +25,14 @@ ATTEMPTS = 4
 
 
 def perform(
-    caller: Caller, ticket_id: str, action: str, body: Any, if_match: str | None, deps: Deps
+    caller: Caller,
+    ticket_id: str,
+    action: str,
+    body: Any,
+    expected: int | None,
+    deps: Deps,
 ) -> Ticket:
-    expected = _parse_if_match(if_match)
+    """Apply `action`; `expected` is the version the caller last read (If-Match), if any."""
     for _ in range(ATTEMPTS):
         ticket = deps.repo.get(ticket_id, consistent=True)
         if ticket is None:
@@ -41,15 +46,6 @@ def perform(
         if result is not None:
             return result
     raise Conflict("the ticket kept changing; reload and try again", code="stale_version")
-
-
-def _parse_if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    raw = value.strip().strip('"').removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise ValidationFailed([FieldError("If-Match", "must be the ticket's version number")])
-    return int(raw)
 
 
 def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps) -> Ticket | None:

@@ -13,7 +13,8 @@ from chalicelib.catalog import Catalog
 from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.lifecycle import first_step
-from chalicelib.domain.tickets import NewTicket, Ticket
+from chalicelib.domain.shapes import NewTicketBody
+from chalicelib.domain.tickets import Complainant, Ticket
 from chalicelib.domain.values import iso
 
 from . import agenda, escalation, rules, steps
@@ -23,12 +24,13 @@ SUGGESTIONS_KEPT = 3
 
 
 def classification(
-    new: NewTicket, catalog: Catalog
+    new: NewTicketBody, catalog: Catalog
 ) -> tuple[str | None, str | None, dict[str, Any]]:
     """(category, phenomenon, record): the agent's choice, or the classifier's best guess."""
     if new.category or new.phenomenon:
         record = {"source": "agent", "confirmed": True, "suggestions": []}
-        return new.category, new.phenomenon, record
+        owner = catalog.phenomenon(new.phenomenon) if new.phenomenon else None
+        return (owner.category if owner else new.category), new.phenomenon, record
     text = " ".join(x for x in (new.description, new.expected_result) if x)
     suggestions = classify(text, catalog, limit=SUGGESTIONS_KEPT)
     record = {
@@ -58,14 +60,12 @@ def required_fields_state(
     return missing, bad
 
 
-def intake_fields(new: NewTicket) -> dict[str, Any]:
+def intake_fields(new: NewTicketBody) -> dict[str, Any]:
     location = None
     if new.location:
-        location = " ".join(
-            v for v in (new.location.get("area"), new.location.get("landmark")) if v
-        )
+        location = " ".join(v for v in (new.location.area, new.location.landmark) if v)
     return rules.known_fields(
-        dict(new.fields),
+        dict(new.fields or {}),
         occurredAt=iso(new.occurred_at),
         location=location,
         contactNumber=new.complainant.contact_number,
@@ -74,7 +74,7 @@ def intake_fields(new: NewTicket) -> dict[str, Any]:
 
 
 def assess(
-    new: NewTicket,
+    new: NewTicketBody,
     ticket_id: str,
     actor: str,
     role: str,
@@ -100,7 +100,13 @@ def assess(
         version=1,
         kind=new.kind,
         channel=new.channel,
-        complainant=new.complainant,
+        complainant=Complainant(
+            name=new.complainant.name,
+            type=new.complainant.type,
+            contact_number=new.complainant.contact_number,
+            reply_method=new.complainant.reply_method,
+            address=new.complainant.address,
+        ),
         service_number=new.service_number,
         description=new.description,
         created_at=now,
@@ -110,11 +116,11 @@ def assess(
         category=category,
         phenomenon=phenomenon_code,
         occurred_at=new.occurred_at,
-        location=new.location,
+        location=new.location.model_dump(exclude_none=True) if new.location else None,
         expected_result=new.expected_result,
-        fields=dict(new.fields),
+        fields=dict(new.fields or {}),
         urgent=new.urgent,
-        flags=new.flags,
+        flags=tuple(new.flags or ()),
         classification=record,
         route=route,
         missing_fields=tuple(missing),

@@ -12,12 +12,12 @@ from typing import Any
 from chalicelib.adapters.audit_repo import AuditEntry, audit_to_api
 from chalicelib.adapters.query import decode_cursor, encode_cursor
 from chalicelib.adapters.tickets_repo import HistoryEvent, IdempotencyReplay
+from chalicelib.domain import shapes, values
 from chalicelib.domain.auth import can_see, require_role
 from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.tickets import CatalogView, Ticket, body_fingerprint, parse_new_ticket
-from chalicelib.domain.validation import LANDLINE, MOBILE, Checker, normalize_phone
-from chalicelib.domain.vocabulary import ROLES, STATUSES
+from chalicelib.domain.tickets import Ticket, body_fingerprint
+from chalicelib.domain.vocabulary import ROLES
 from chalicelib.logs import logger
 
 from . import agenda, notifications
@@ -28,10 +28,15 @@ from .intake import assess
 CREATE_ROLES = ("agent", "senior_agent", "complaint_manager")
 READ_ROLES = ROLES  # every role reads; department roles only their department's tickets
 AUDIT_ROLES = ("auditor",)
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-# Without `from`, an unfiltered list walks back this many months of the month index.
+DEFAULT_LIMIT = shapes.DEFAULT_LIMIT
+MAX_LIMIT = shapes.MAX_LIMIT
+# Lists cover at most this span (the default window ends at `to`, or now): a month walk stays
+# within 25 index queries whatever `from` says.
 LIST_MONTHS_BACK = 24
+MAX_LIST_SPAN = timedelta(days=731)
+# The audit log walked day by day (no ticket, no actor) covers at most 31 days, 7 by default.
+MAX_AUDIT_SPAN = timedelta(days=31)
+DEFAULT_AUDIT_SPAN = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ def create_ticket(
     body: Any,
     idempotency_key: str | None,
     deps: Deps,
-    catalog: CatalogView,
+    catalog: Any,
 ) -> Created:
     """Validate, assess (classification, SLA), store atomically, then start the lifecycle."""
     p = caller.principal
@@ -53,7 +58,7 @@ def create_ticket(
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 128):
         raise ValidationFailed([FieldError("Idempotency-Key", "must be 1 to 128 characters")])
     now = deps.clock()
-    new = parse_new_ticket(body, catalog, now)
+    new = shapes.parse(shapes.NewTicketBody, body, catalog=catalog, now=now)
     ticket_id = new_id("T", now)
     blacklisted = deps.blacklist.contains(new.service_number)
     ticket = assess(new, ticket_id, p.username, p.role, now, deps, blacklisted)
@@ -123,7 +128,7 @@ def _departments(ticket: Ticket) -> list[str]:
 
 
 def _plausible_id(ticket_id: str) -> bool:
-    return 2 <= len(ticket_id) <= 64 and ticket_id.isalnum()
+    return 2 <= len(ticket_id) <= 64 and ticket_id.isascii() and ticket_id.isalnum()
 
 
 def history(caller: Caller, ticket_id: str, deps: Deps) -> list[dict[str, Any]]:
@@ -133,18 +138,6 @@ def history(caller: Caller, ticket_id: str, deps: Deps) -> list[dict[str, Any]]:
 
 
 # -- lists -----------------------------------------------------------------------------------
-
-_LIST_PARAMS = (
-    "status",
-    "department",
-    "category",
-    "serviceNumber",
-    "breached",
-    "from",
-    "to",
-    "limit",
-    "cursor",
-)
 
 
 @dataclass(frozen=True)
@@ -156,40 +149,38 @@ class ListQuery:
     cursor: dict[str, Any] | None
 
 
-def parse_list_query(params: dict[str, str], allowed: tuple[str, ...] = _LIST_PARAMS) -> ListQuery:
-    c = Checker()
-    for key in params:
-        if key not in allowed:
-            c.fail(key, "is not a known query parameter")
-    filters: dict[str, str | bool] = {}
-    status = c.enum(params, "status", "", STATUSES)
-    if status:
-        filters["status"] = status
-    for key in ("department", "category"):
-        value = c.string(params, key, "", max_len=64)
-        if value:
+def _window(
+    start: datetime | None, end: datetime | None, now: datetime, span: timedelta
+) -> tuple[datetime, datetime]:
+    """A bounded range: `to` defaults to now, `from` to `span` before it; wider is refused."""
+    end_at = end or now
+    start_at = start or end_at - span
+    if end_at - start_at > span:
+        raise ValidationFailed(
+            [FieldError("from", f"the range from `from` to `to` may span at most {span.days} days")]
+        )
+    return start_at, end_at
+
+
+_FILTERS = (
+    ("status", "status"),
+    ("department", "department"),
+    ("category", "category"),
+    ("service_number", "serviceNumber"),
+    ("breached", "breached"),
+)
+
+
+def list_query(
+    q: shapes.TicketQuery | shapes.CustomerTicketsQuery, now: datetime, **filters: str | bool
+) -> ListQuery:
+    for name, key in _FILTERS:
+        value = getattr(q, name, None)
+        if value is not None:
             filters[key] = value
-    if params.get("serviceNumber") is not None:
-        number = normalize_phone(params["serviceNumber"])
-        if MOBILE.match(number) or LANDLINE.match(number):
-            filters["serviceNumber"] = number
-        else:
-            c.fail("serviceNumber", "must be a mainland mobile or landline number")
-    breached = params.get("breached")
-    if breached is not None:
-        if breached not in ("true", "false"):
-            c.fail("breached", "must be true or false")
-        else:
-            filters["breached"] = breached == "true"
-    start = c.instant(params, "from", "")
-    end = c.instant(params, "to", "")
-    if start and end and start > end:
-        c.fail("from", "must not be after `to`")
-    limit = c.limit(params, DEFAULT_LIMIT, MAX_LIMIT)
-    if c.errors:
-        raise ValidationFailed(c.errors)
-    cursor = decode_cursor(params["cursor"]) if params.get("cursor") else None
-    return ListQuery(filters, start, end, limit, cursor)
+    start, end = _window(q.from_, q.to, now, MAX_LIST_SPAN)
+    cursor = decode_cursor(q.cursor) if q.cursor else None
+    return ListQuery(filters, start, end, q.limit, cursor)
 
 
 # Most selective first: the first filter present picks the index, the rest filter its pages.
@@ -204,7 +195,7 @@ _INDEX_FOR = (
 def list_tickets(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
     p = caller.principal
     require_role(p, READ_ROLES)
-    q = parse_list_query(params)
+    q = list_query(shapes.parse(shapes.TicketQuery, params), deps.clock())
     filters = dict(q.filters)
     if p.department_scoped:
         if filters.get("department", p.department) != p.department:
@@ -220,13 +211,12 @@ def customer_tickets(
 ) -> dict[str, Any]:
     p = caller.principal
     require_role(p, READ_ROLES)
-    number = normalize_phone(service_number)
-    if not (MOBILE.match(number) or LANDLINE.match(number)):
-        raise ValidationFailed(
-            [FieldError("serviceNumber", "must be a mainland mobile or landline number")]
-        )
-    q = parse_list_query(params, ("from", "to", "limit", "cursor", "status"))
-    filters: dict[str, str | bool] = {**q.filters, "serviceNumber": number}
+    number = values.phone_or_none(service_number)
+    if number is None:
+        raise ValidationFailed([FieldError("serviceNumber", values.PHONE_RULE)])
+    query = shapes.parse(shapes.CustomerTicketsQuery, params)
+    q = list_query(query, deps.clock(), serviceNumber=number)
+    filters = dict(q.filters)
     if p.department_scoped:
         filters["department"] = p.department or "-"
     items, cursor = _query(filters, q, deps)
@@ -265,9 +255,9 @@ def _query(
 def _walk_months(
     rest: list[tuple[str, str | bool]], q: ListQuery, deps: Deps
 ) -> tuple[list[Ticket], str | None]:
-    """Newest first across month partitions, from `to` (or now) back to `from` (or 24 months)."""
+    """Newest first across month partitions, from `to` back to `from` (at most 24 months)."""
     end = q.end or deps.clock()
-    floor = q.start or end - timedelta(days=31 * LIST_MONTHS_BACK)
+    floor = q.start or end - MAX_LIST_SPAN
     month = str((q.cursor or {}).get("m") or _month(end))
     lek = (q.cursor or {}).get("k")
     items: list[Ticket] = []
@@ -293,9 +283,7 @@ def _walk_months(
 
 
 def _month(at: datetime) -> str:
-    from chalicelib.domain.values import storage_time
-
-    return storage_time(at)[:7]
+    return values.storage_time(at)[:7]
 
 
 def _previous_month(month: str) -> str:
@@ -320,20 +308,16 @@ def _audit_reads(caller: Caller, items: list[Ticket], action: str, deps: Deps) -
 
 def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
     require_role(caller.principal, AUDIT_ROLES)
-    c = Checker()
-    for key in params:
-        if key not in ("ticketId", "actor", "from", "to", "limit", "cursor", "day"):
-            c.fail(key, "is not a known query parameter")
-    ticket_id = c.string(params, "ticketId", "", max_len=64)
-    actor = c.string(params, "actor", "", max_len=128)
-    start = c.instant(params, "from", "")
-    end = c.instant(params, "to", "")
-    limit = c.limit(params, DEFAULT_LIMIT, MAX_LIMIT)
-    if c.errors:
-        raise ValidationFailed(c.errors)
-    state = decode_cursor(params["cursor"]) if params.get("cursor") else {}
+    q = shapes.parse(shapes.AuditQuery, params)
+    ticket_id, actor, start, end, limit = q.ticket_id, q.actor, q.from_, q.to, q.limit
+    state = decode_cursor(q.cursor) if q.cursor else {}
+    by_day = ticket_id is None and actor is None
+    if by_day:  # walked a day at a time: a bounded window
+        start, end = _window(start, end, deps.clock(), MAX_AUDIT_SPAN)
+        if q.from_ is None:
+            start = end - DEFAULT_AUDIT_SPAN
     end_at = end or deps.clock()
-    floor = start or end_at - timedelta(days=7)
+    floor = start or end_at
     day = str(state.get("d") or _day(end_at))
     lek = state.get("k")
     items: list[dict[str, Any]] = []
@@ -348,7 +332,6 @@ def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
             cursor=lek,
         )
         items.extend(audit_to_api(m) for m in page)
-        by_day = ticket_id is None and actor is None
         if lek is None and by_day and day > _day(floor):
             day = _previous_day(day)
             if len(items) < limit:
@@ -358,10 +341,8 @@ def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
 
 
 def _day(at: datetime) -> str:
-    from chalicelib.domain.values import storage_time
-
-    return storage_time(at)[:10]
+    return values.storage_time(at)[:10]
 
 
 def _previous_day(day: str) -> str:
-    return (datetime.fromisoformat(day) - timedelta(days=1)).strftime("%Y-%m-%d")
+    return (datetime.fromisoformat(day) - timedelta(days=1)).date().isoformat()
