@@ -49,12 +49,6 @@ def _services() -> Any:
     return context.deps()
 
 
-def _catalog() -> Any:
-    from chalicelib.services import rules
-
-    return rules.catalog()
-
-
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -77,9 +71,7 @@ def create_ticket() -> Response:
     req = app.current_request
     caller = http.caller(req)
     body = http.read_json(req)
-    created = tickets.create_ticket(
-        caller, body, http.header(req, "Idempotency-Key"), _services(), _catalog()
-    )
+    created = tickets.create_ticket(caller, body, http.header(req, "Idempotency-Key"), _services())
     t = created.ticket
     headers = {"Location": f"/tickets/{t.id}", "ETag": str(t.version)}
     if created.replayed:
@@ -140,7 +132,7 @@ def audit() -> Response:
 def get_catalog() -> Response:
     from chalicelib.services import catalog
 
-    return http.json_response(catalog.get_catalog(http.caller(app.current_request)))
+    return http.json_response(catalog.get_catalog(http.caller(app.current_request), _services()))
 
 
 @app.route("/catalog/classify", methods=["POST"], content_types=ANY_CONTENT, authorizer=AUTH)
@@ -150,7 +142,7 @@ def classify() -> Response:
 
     req = app.current_request
     caller = http.caller(req)
-    return http.json_response(catalog.classify_text(caller, http.read_json(req)))
+    return http.json_response(catalog.classify_text(caller, http.read_json(req), _services()))
 
 
 @app.route("/sla/preview", methods=["GET"], authorizer=AUTH)

@@ -209,13 +209,15 @@ def build(now: datetime, total: int, due: int) -> tuple[list[TicketModel], list[
     from chalicelib.adapters.tickets_repo import DUE_KEY, to_model
     from chalicelib.domain.values import storage_time
     from chalicelib.services import agenda
+    from chalicelib.services.rules import Rules
 
+    rules = Rules()
     later: list[TicketModel] = []
     soon: list[TicketModel] = []
     for n in range(total):
         is_due = n < due
         ticket = _ticket(now, n, is_due)
-        next_due = agenda.next_due_of(ticket)
+        next_due = agenda.next_due_of(ticket, rules)
         if next_due is None or (next_due <= now) != is_due:
             raise BenchError(f"ticket {n}: next due {next_due} does not fit (due: {is_due})")
         model = to_model(ticket)

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.values import iso, parse_storage_time, storage_time
+from chalicelib.domain.records import AuditEntry
+from chalicelib.domain.values import parse_storage_time, storage_time
 
 from .models import AuditModel
 from .query import time_range
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    actor: str
-    role: str
-    action: str
-    ticket_id: str
-    request_id: str | None
-    at: datetime
-    outcome: str = "ok"
 
 
 def audit_model(entry: AuditEntry, retention_days: int) -> AuditModel:
@@ -40,17 +29,17 @@ def audit_model(entry: AuditEntry, retention_days: int) -> AuditModel:
     )
 
 
-def audit_to_api(m: AuditModel) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "at": iso(parse_storage_time(m.at)),
-        "actor": m.actor,
-        "role": m.role,
-        "action": m.action,
-        "ticketId": m.ticketId,
-        "requestId": m.requestId,
-        "outcome": m.outcome,
-    }
+def from_model(m: AuditModel) -> AuditEntry:
+    return AuditEntry(
+        actor=m.actor,
+        role=m.role,
+        action=m.action,
+        ticket_id=m.ticketId,
+        request_id=m.requestId,
+        at=parse_storage_time(m.at),
+        outcome=m.outcome,
+        id=m.id,
+    )
 
 
 class AuditRepository:
@@ -78,7 +67,7 @@ class AuditRepository:
         end: datetime | None,
         limit: int,
         cursor: dict[str, Any] | None,
-    ) -> tuple[list[AuditModel], dict[str, Any] | None]:
+    ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
         if ticket_id is not None:
             index: Any = AuditModel.ticket_index
             hash_value = ticket_id
@@ -100,4 +89,4 @@ class AuditRepository:
             page_size=limit,
             last_evaluated_key=cursor,
         )
-        return list(results), results.last_evaluated_key
+        return [from_model(m) for m in results], results.last_evaluated_key

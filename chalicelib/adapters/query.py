@@ -14,7 +14,6 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.expressions.condition import Condition
 
-from chalicelib import config
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.values import storage_time
 
@@ -32,32 +31,35 @@ def time_range(
     return None
 
 
-def _signature(payload: str) -> str:
-    key = config.cursor_secret().encode()
-    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:18]
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+class Cursors:
+    """Opaque page cursors: the position in an index, signed so that a forged or edited cursor
+    is refused with a 400 (never decoded into a query that fails)."""
 
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode()
 
-def encode_cursor(state: dict[str, Any]) -> str:
-    """An opaque page cursor: the position, signed so that a forged one is refused (400)."""
-    raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
-    payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    return f"{payload}.{_signature(payload)}"
+    def _signature(self, payload: str) -> str:
+        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:18]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
+    def encode(self, state: dict[str, Any]) -> str:
+        raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
+        payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return f"{payload}.{self._signature(payload)}"
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    bad = ValidationFailed([FieldError("cursor", "is not a cursor this API issued")])
-    payload, _, signature = cursor.partition(".")
-    if not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
-        raise bad
-    try:
-        padded = payload + "=" * (-len(payload) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise bad from None
-    if not isinstance(value, dict):
-        raise bad
-    return value
+    def decode(self, cursor: str) -> dict[str, Any]:
+        bad = ValidationFailed([FieldError("cursor", "is not a cursor this API issued")])
+        payload, _, signature = cursor.partition(".")
+        if not hmac.compare_digest(signature.encode(), self._signature(payload).encode()):
+            raise bad
+        try:
+            padded = payload + "=" * (-len(payload) % 4)
+            value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise bad from None
+        if not isinstance(value, dict):
+            raise bad
+        return value
 
 
 _conn: Connection | None = None

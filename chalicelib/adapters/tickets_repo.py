@@ -18,6 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.records import HistoryEvent, IdempotencyReplay
 from chalicelib.domain.tickets import Complainant, Ticket
 from chalicelib.domain.values import parse_storage_time, storage_time
 
@@ -30,43 +31,9 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
-class HistoryEvent:
-    at: datetime
-    actor: str
-    role: str
-    action: str
-    from_status: str | None
-    to_status: str | None
-    details: dict[str, Any]
-    version: int | None = None
-
-    def to_api(self) -> dict[str, Any]:
-        from chalicelib.domain.values import iso
-
-        return {
-            "at": iso(self.at),
-            "actor": self.actor,
-            "role": self.role,
-            "action": self.action,
-            "fromStatus": self.from_status,
-            "toStatus": self.to_status,
-            "version": self.version,
-            "details": self.details,
-        }
-
-
-@dataclass(frozen=True)
 class Page:
     items: list[Ticket]
     next_cursor: str | None
-
-
-class IdempotencyReplay(Exception):
-    """The key was used before with the same body: here is the ticket it created."""
-
-    def __init__(self, ticket_id: str) -> None:
-        super().__init__(ticket_id)
-        self.ticket_id = ticket_id
 
 
 def _opt_time(value: str | None) -> datetime | None:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.audit_repo import AuditEntry
-from chalicelib.adapters.tickets_repo import HistoryEvent
 from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.records import AuditEntry, HistoryEvent
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
-from . import agenda, escalation, notifications, rules, steps
+from . import agenda, escalation, notifications, steps
 from .context import Caller, Deps
 from .intake import required_fields_state
+from .retry import until_settled
 
 ATTEMPTS = 4
 
@@ -33,7 +33,8 @@ def perform(
     deps: Deps,
 ) -> Ticket:
     """Apply `action`; `expected` is the version the caller last read (If-Match), if any."""
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> Ticket | None:
         ticket = deps.repo.get(ticket_id, consistent=True)
         if ticket is None:
             raise NotFound(f"no ticket {ticket_id}")
@@ -42,16 +43,19 @@ def perform(
                 f"If-Match {expected} is stale: the ticket is at version {ticket.version}",
                 code="stale_version",
             )
-        result = _attempt(caller, ticket, action, body, deps)
-        if result is not None:
-            return result
-    raise Conflict("the ticket kept changing; reload and try again", code="stale_version")
+        return _attempt(caller, ticket, action, body, deps)
+
+    def give_up() -> Ticket:
+        raise Conflict("the ticket kept changing; reload and try again", code="stale_version")
+
+    return until_settled(attempt, attempts=ATTEMPTS, sleep=deps.sleep, give_up=give_up)
 
 
 def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps) -> Ticket | None:
     p = caller.principal
     now = deps.clock()
-    catalog = rules.catalog()
+    rules = deps.rules
+    catalog = rules.catalog
     decision = lifecycle.decide(action, ticket, p, body, catalog, now)
     after = ticket.with_changes(**decision.changes, status=decision.to_status, updated_at=now)
     if "fields" in decision.changes or decision.reclassified:
@@ -66,12 +70,12 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
         after = after.with_changes(missing_fields=tuple(missing))
     if "sla_level" in decision.changes and after.sla_level != ticket.sla_level:
         # the dispatcher set the level: the deadlines promised follow it
-        deadlines = rules.policy().deadlines(
+        deadlines = rules.policy.deadlines(
             ticket.created_at,
             after.sla_level or "A",
             after.channel,
             after.source,
-            rules.calendar(),
+            rules.calendar,
             after.category,
         )
         after = after.with_changes(
@@ -79,7 +83,7 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
             progress_due_at=deadlines.progress_due_at,
             final_due_at=deadlines.final_due_at,
         )
-    after, notices = escalation.reassess(after, now, decision.extra.get("criteria", ()))
+    after, notices = escalation.reassess(after, now, rules, decision.extra.get("criteria", ()))
     if action == "escalate" and not notices and not after.escalated:
         after = after.with_changes(escalated=True, priority="high")
         notices = (lifecycle.Notice("escalated", "crc", escalation.COMPLAINT_MANAGER_LEVEL),)
@@ -89,7 +93,9 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
         timeout = 1
         step_due = None
         if decision.next_step is not None:
-            step_due = steps.step_deadline(after, decision.next_step, now, decision.transfer_hours)
+            step_due = steps.step_deadline(
+                after, decision.next_step, now, rules, decision.transfer_hours
+            )
             timeout = steps.seconds_until(step_due, now)
         output = steps.callback_output(
             ticket.id, decision.next_step, seq, decision.outcome, timeout
@@ -118,7 +124,8 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
     audit = deps.audit.model(
         AuditEntry(p.username, p.role, action, ticket.id, caller.request_id, now)
     )
-    stored = deps.repo.save_change(ticket, after, event, audit, due_at=agenda.next_due_of(after))
+    due_at = agenda.next_due_of(after, rules)
+    stored = deps.repo.save_change(ticket, after, event, audit, due_at=due_at)
     if stored is None:
         return None  # the workflow delivered a token or someone acted meanwhile: decide again
     delivered = output is not None and ticket.task_token is not None

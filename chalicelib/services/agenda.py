@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from chalicelib import config
 from chalicelib.domain.duties import Duty, duties, next_due
 from chalicelib.domain.tickets import Ticket
 
-from . import rules
 from .escalation import emergency_limits
+from .rules import Rules
 
 
-def of(ticket: Ticket) -> list[Duty]:
-    return duties(
-        ticket,
-        rules.policy().warnings,
-        timedelta(seconds=config.workflow_start_grace_seconds()),
-        emergency_limits(ticket),
-    )
+def of(ticket: Ticket, rules: Rules) -> list[Duty]:
+    return duties(ticket, rules.policy.warnings, rules.workflow_grace, emergency_limits(ticket))
 
 
-def next_due_of(ticket: Ticket, after: datetime | None = None) -> datetime | None:
+def next_due_of(ticket: Ticket, rules: Rules, after: datetime | None = None) -> datetime | None:
     """When the sweep should next look at the ticket (None: nothing ahead; off the index)."""
-    return next_due(of(ticket), after)
+    return next_due(of(ticket, rules), after)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.query import decode_cursor, encode_cursor
 from chalicelib.domain import shapes, values
 from chalicelib.domain.auth import require_role
 from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
@@ -38,6 +37,6 @@ def remove(caller: Caller, service_number: str, deps: Deps) -> None:
 def page(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
     require_role(caller.principal, ROLES)
     q = shapes.parse(shapes.PageQuery, params)
-    cursor = decode_cursor(q.cursor) if q.cursor else None
+    cursor = deps.cursors.decode(q.cursor) if q.cursor else None
     items, lek = deps.blacklist.page(q.limit, cursor)
-    return {"items": items, "nextCursor": encode_cursor(lek) if lek else None}
+    return {"items": items, "nextCursor": deps.cursors.encode(lek) if lek else None}

@@ -9,19 +9,18 @@ from chalicelib.domain.auth import require_role
 from chalicelib.domain.classify import classify
 from chalicelib.domain.vocabulary import ROLES
 
-from . import rules
 from .context import Caller, Deps
 
 
-def get_catalog(caller: Caller) -> dict[str, Any]:
+def get_catalog(caller: Caller, deps: Deps) -> dict[str, Any]:
     require_role(caller.principal, ROLES)
-    return rules.catalog().to_json()
+    return deps.rules.catalog.to_json()
 
 
-def classify_text(caller: Caller, body: Any) -> dict[str, Any]:
+def classify_text(caller: Caller, body: Any, deps: Deps) -> dict[str, Any]:
     require_role(caller.principal, ROLES)
     q = shapes.parse(shapes.ClassifyBody, body)
-    suggestions = classify(q.text, rules.catalog(), limit=q.limit)
+    suggestions = classify(q.text, deps.rules.catalog, limit=q.limit)
     return {
         "items": [
             {"category": s.category, "phenomenon": s.phenomenon, "score": round(s.score, 3)}
@@ -32,7 +31,8 @@ def classify_text(caller: Caller, body: Any) -> dict[str, Any]:
 
 def sla_preview(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
     require_role(caller.principal, ROLES)
-    catalog = rules.catalog()
+    rules = deps.rules
+    catalog = rules.catalog
     q = shapes.parse(shapes.SlaPreviewQuery, params, catalog=catalog)
     at = q.at or deps.clock()
     category, route_level = q.category, None
@@ -40,8 +40,8 @@ def sla_preview(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
         phenomenon = catalog.phenomenon(q.phenomenon)
         assert phenomenon is not None  # the query model checked it against the catalog
         route_level, category = phenomenon.sla_level, phenomenon.category
-    policy = rules.policy()
+    policy = rules.policy
     level = policy.level_for(route_level, q.channel, q.source, category, q.sla_level)
-    calendar = rules.calendar()
+    calendar = rules.calendar
     deadlines = policy.deadlines(at, level, q.channel, q.source, calendar, category)
     return {**deadlines.to_json(), "policy": policy.name, "calendar": calendar.describe()}

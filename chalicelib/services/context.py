@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,9 +14,12 @@ from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.blacklist_repo import BlacklistRepository
 from chalicelib.adapters.notices_repo import NoticeRepository
 from chalicelib.adapters.notifier import Notifier
+from chalicelib.adapters.query import Cursors
 from chalicelib.adapters.tickets_repo import TicketRepository
 from chalicelib.adapters.workflow import Workflows
 from chalicelib.domain.auth import Principal
+
+from .rules import Rules
 
 
 def system_clock() -> datetime:
@@ -31,6 +35,9 @@ class Deps:
     blacklist: BlacklistRepository = field(default_factory=BlacklistRepository)
     notices: NoticeRepository = field(default_factory=NoticeRepository)
     clock: Callable[[], datetime] = system_clock
+    sleep: Callable[[float], None] = time.sleep
+    rules: Rules = field(default_factory=Rules)
+    cursors: Cursors = field(default_factory=lambda: Cursors(config.cursor_secret()))
     extras: dict[str, Any] = field(default_factory=dict)
 
 

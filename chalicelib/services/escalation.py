@@ -14,13 +14,13 @@ from chalicelib.domain.lifecycle import Notice
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.values import iso
 
-from . import rules
+from .rules import Rules
 
 COMPLAINT_MANAGER_LEVEL = 2
 
 
 def reassess(
-    ticket: Ticket, now: datetime, extra: Sequence[str] = ()
+    ticket: Ticket, now: datetime, rules: Rules, extra: Sequence[str] = ()
 ) -> tuple[Ticket, tuple[Notice, ...]]:
     """The ticket with any newly met criteria applied, and the notices that causes."""
     met = criteria_met(ticket, (*ticket.escalation_criteria, *extra))
@@ -34,18 +34,18 @@ def reassess(
         "priority": "urgent" if emergency else "high",
         "escalation_level": max(ticket.escalation_level, COMPLAINT_MANAGER_LEVEL),
     }
-    phenomenon = rules.catalog().phenomenon(ticket.phenomenon) if ticket.phenomenon else None
+    phenomenon = rules.catalog.phenomenon(ticket.phenomenon) if ticket.phenomenon else None
     if phenomenon is not None and phenomenon.standard_solution:
         changes["standard_solution"] = phenomenon.standard_solution
     if emergency and not ticket.emergency:
         changes["emergency"] = True
-        changes["emergency_record"] = emergency_record(now)
+        changes["emergency_record"] = emergency_record(now, rules)
     escalated = ticket.with_changes(**changes)
     return escalated, intake_notices(escalated)
 
 
-def emergency_record(now: datetime) -> dict[str, Any]:
-    policy, calendar = rules.policy(), rules.calendar()
+def emergency_record(now: datetime, rules: Rules) -> dict[str, Any]:
+    policy, calendar = rules.policy, rules.calendar
     duties = {
         name: iso(limit.after(now, calendar)) for name, limit in policy.emergency_duties.items()
     }

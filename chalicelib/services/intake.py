@@ -17,8 +17,9 @@ from chalicelib.domain.shapes import NewTicketBody
 from chalicelib.domain.tickets import Complainant, Ticket
 from chalicelib.domain.values import iso
 
-from . import agenda, escalation, rules, steps
+from . import agenda, escalation, steps
 from .context import Deps
+from .rules import known_fields
 
 SUGGESTIONS_KEPT = 3
 
@@ -64,7 +65,7 @@ def intake_fields(new: NewTicketBody) -> dict[str, Any]:
     location = None
     if new.location:
         location = " ".join(v for v in (new.location.area, new.location.landmark) if v)
-    return rules.known_fields(
+    return known_fields(
         dict(new.fields or {}),
         occurredAt=iso(new.occurred_at),
         location=location,
@@ -82,7 +83,8 @@ def assess(
     deps: Deps,
     blacklisted: bool = False,
 ) -> Ticket:
-    catalog = rules.catalog()
+    rules = deps.rules
+    catalog = rules.catalog
     category, phenomenon_code, record = classification(new, catalog)
     missing, bad = required_fields_state(phenomenon_code, intake_fields(new), catalog)
     if bad and record["confirmed"]:
@@ -90,11 +92,11 @@ def assess(
     phenomenon = catalog.phenomenon(phenomenon_code) if phenomenon_code else None
     cat = catalog.category(category) if category else None
     route = phenomenon.route if phenomenon else (cat.route if cat else None)
-    policy = rules.policy()
+    policy = rules.policy
     level = policy.level_for(
         phenomenon.sla_level if phenomenon else None, new.channel, new.source, category
     )
-    deadlines = policy.deadlines(now, level, new.channel, new.source, rules.calendar(), category)
+    deadlines = policy.deadlines(now, level, new.channel, new.source, rules.calendar, category)
     ticket = Ticket(
         id=ticket_id,
         version=1,
@@ -132,13 +134,13 @@ def assess(
         answer=new.answer,
         status="answered" if new.answer else "accepted",
     )
-    ticket, _ = escalation.reassess(ticket.with_changes(blacklisted=blacklisted), now)
+    ticket, _ = escalation.reassess(ticket.with_changes(blacklisted=blacklisted), now, rules)
     step = first_step(ticket, role)
-    step_due = steps.step_deadline(ticket, step, now)
+    step_due = steps.step_deadline(ticket, step, now, rules)
     timeout = steps.seconds_until(step_due, now)
     ticket = ticket.with_changes(step=step, step_seq=1, step_due_at=step_due, step_started_at=now)
     started = ticket.with_changes(workflow_status="started")
-    due_after_start = agenda.next_due_of(started)
+    due_after_start = agenda.next_due_of(started, rules)
     return ticket.with_changes(
         workflow_input=steps.execution_input(ticket, step, timeout, due_after_start)
     )

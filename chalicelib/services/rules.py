@@ -1,7 +1,11 @@
-"""The rule data a deployment runs with: catalog, SLA policy and business calendar (cached)."""
+"""The rule data a deployment runs with: catalog, SLA policy, business calendar and the workflow's
+start grace. Held by `Deps` (one `Rules` per process), each loaded on first use: a request that
+needs no calendar never loads one. Tests build their own `Rules` with the data they want."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from chalicelib import config
@@ -10,16 +14,40 @@ from chalicelib.domain.calendar import BusinessCalendar, default_calendar
 from chalicelib.domain.sla import SlaPolicy, load_policy
 
 
-def catalog() -> Catalog:
-    return get_catalog()
+class Rules:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog | None = None,
+        policy: SlaPolicy | None = None,
+        calendar: BusinessCalendar | None = None,
+        workflow_grace: timedelta | None = None,
+    ) -> None:
+        for name, value in (
+            ("catalog", catalog),
+            ("policy", policy),
+            ("calendar", calendar),
+            ("workflow_grace", workflow_grace),
+        ):
+            if value is not None:
+                self.__dict__[name] = value  # fills the cached_property
 
+    @cached_property
+    def catalog(self) -> Catalog:
+        return get_catalog()
 
-def policy() -> SlaPolicy:
-    return load_policy(config.sla_policy())
+    @cached_property
+    def policy(self) -> SlaPolicy:
+        return load_policy(config.sla_policy())
 
+    @cached_property
+    def calendar(self) -> BusinessCalendar:
+        return default_calendar(config.calendar_overrides())
 
-def calendar() -> BusinessCalendar:
-    return default_calendar(config.calendar_overrides())
+    @cached_property
+    def workflow_grace(self) -> timedelta:
+        """How long a new ticket may wait for its execution before the sweep starts it again."""
+        return timedelta(seconds=config.workflow_start_grace_seconds())
 
 
 def known_fields(new_fields: dict[str, Any], **top_level: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.values import storage_time
 
-from . import rules
+from .rules import Rules
 
 CLOSED_STEP = "closed"
 FAR_FUTURE = "9999-12-31T00:00:00.000000Z"
@@ -23,15 +23,15 @@ MAX_WAIT = timedelta(days=365)
 
 
 def step_deadline(
-    ticket: Ticket, step: str, now: datetime, transfer_hours: int | None = None
+    ticket: Ticket, step: str, now: datetime, rules: Rules, transfer_hours: int | None = None
 ) -> datetime:
     if transfer_hours is not None:
         return now + timedelta(hours=transfer_hours)
-    policy = rules.policy()
+    policy = rules.policy
     if step == "handle" and ticket.due_at is not None:
         return ticket.due_at  # handling must finish by the ticket's own deadline
     limit = policy.step_limit(step, level=ticket.sla_level or "A")
-    return limit.after(now, rules.calendar())
+    return limit.after(now, rules.calendar)
 
 
 def seconds_until(deadline: datetime, now: datetime) -> int:

@@ -15,13 +15,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.tickets_repo import HistoryEvent
 from chalicelib.domain.duties import Duty
+from chalicelib.domain.records import HistoryEvent
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
 from . import agenda, notifications, steps
 from .context import Deps
+from .retry import until_settled
 
 PAGE = 100
 
@@ -41,17 +42,22 @@ def run(deps: Deps, max_pages: int = 100, page_size: int = PAGE) -> dict[str, An
 
 
 def process(ticket: Ticket, now: datetime, deps: Deps, stats: Counter[str]) -> None:
-    for _ in range(3):
-        outcome = _handle(ticket, now, deps, stats)
-        if outcome is None:
-            return
+    current = [ticket]
+
+    def attempt() -> bool | None:
+        fresher = _handle(current[0], now, deps, stats)
+        if fresher is None:
+            return True
         stats["stale"] += 1
-        ticket = outcome  # the index copy was behind: go again from the table's copy
+        current[0] = fresher  # the index copy was behind: go again from the table's copy
+        return None
+
+    until_settled(attempt, attempts=3, sleep=deps.sleep, give_up=lambda: False)
 
 
 def _handle(ticket: Ticket, now: datetime, deps: Deps, stats: Counter[str]) -> Ticket | None:
     """Do the ticket's due duties; returns a fresher ticket when the index copy was stale."""
-    for duty in agenda.of(ticket):
+    for duty in agenda.of(ticket, deps.rules):
         if duty.at > now:
             continue
         claimed = deps.notices.claim(ticket.id, duty.key, now, ticket.version)
@@ -70,7 +76,9 @@ def _handle(ticket: Ticket, now: datetime, deps: Deps, stats: Counter[str]) -> T
     if ticket.closed:
         deps.repo.set_next_due(ticket.id, None, ticket.version)
     else:
-        deps.repo.set_next_due(ticket.id, agenda.next_due_of(ticket, after=now), ticket.version)
+        deps.repo.set_next_due(
+            ticket.id, agenda.next_due_of(ticket, deps.rules, after=now), ticket.version
+        )
     return None
 
 
@@ -115,7 +123,9 @@ def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Tic
         after = ticket.with_changes(
             breached=True, updated_at=now, extra={**ticket.extra, "overdueDuties": overdue}
         )
-        stored = deps.repo.save_change(ticket, after, event, due_at=agenda.next_due_of(after))
+        stored = deps.repo.save_change(
+            ticket, after, event, due_at=agenda.next_due_of(after, deps.rules)
+        )
         if stored is not None:
             return stored
         fresh = deps.repo.get(ticket.id, consistent=True)
@@ -143,7 +153,7 @@ def _repair(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> bool:
             ticket,
             ticket.step or steps.CLOSED_STEP,
             steps.seconds_until(deadline, now),
-            agenda.next_due_of(ticket, after=now),
+            agenda.next_due_of(ticket, deps.rules, after=now),
             seq=ticket.step_seq,
         )
         deps.workflows.start(ticket.id, payload, name=name)

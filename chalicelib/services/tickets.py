@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.audit_repo import AuditEntry, audit_to_api
-from chalicelib.adapters.query import decode_cursor, encode_cursor
-from chalicelib.adapters.tickets_repo import HistoryEvent, IdempotencyReplay
 from chalicelib.domain import shapes, values
 from chalicelib.domain.auth import can_see, require_role
 from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.records import AuditEntry, HistoryEvent, IdempotencyReplay
 from chalicelib.domain.tickets import Ticket, body_fingerprint
 from chalicelib.domain.vocabulary import ROLES
 from chalicelib.logs import logger
@@ -50,7 +48,6 @@ def create_ticket(
     body: Any,
     idempotency_key: str | None,
     deps: Deps,
-    catalog: Any,
 ) -> Created:
     """Validate, assess (classification, SLA), store atomically, then start the lifecycle."""
     p = caller.principal
@@ -58,7 +55,7 @@ def create_ticket(
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 128):
         raise ValidationFailed([FieldError("Idempotency-Key", "must be 1 to 128 characters")])
     now = deps.clock()
-    new = shapes.parse(shapes.NewTicketBody, body, catalog=catalog, now=now)
+    new = shapes.parse(shapes.NewTicketBody, body, catalog=deps.rules.catalog, now=now)
     ticket_id = new_id("T", now)
     blacklisted = deps.blacklist.contains(new.service_number)
     ticket = assess(new, ticket_id, p.username, p.role, now, deps, blacklisted)
@@ -81,7 +78,7 @@ def create_ticket(
             idempotency_key=key,
             fingerprint=body_fingerprint(body) if key else None,
             audit=audit,
-            due_at=agenda.next_due_of(ticket),
+            due_at=agenda.next_due_of(ticket, deps.rules),
         )
     except IdempotencyReplay as replay:
         existing = deps.repo.get(replay.ticket_id, consistent=True)
@@ -172,14 +169,14 @@ _FILTERS = (
 
 
 def list_query(
-    q: shapes.TicketQuery | shapes.CustomerTicketsQuery, now: datetime, **filters: str | bool
+    q: shapes.TicketQuery | shapes.CustomerTicketsQuery, deps: Deps, **filters: str | bool
 ) -> ListQuery:
     for name, key in _FILTERS:
         value = getattr(q, name, None)
         if value is not None:
             filters[key] = value
-    start, end = _window(q.from_, q.to, now, MAX_LIST_SPAN)
-    cursor = decode_cursor(q.cursor) if q.cursor else None
+    start, end = _window(q.from_, q.to, deps.clock(), MAX_LIST_SPAN)
+    cursor = deps.cursors.decode(q.cursor) if q.cursor else None
     return ListQuery(filters, start, end, q.limit, cursor)
 
 
@@ -195,7 +192,7 @@ _INDEX_FOR = (
 def list_tickets(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
     p = caller.principal
     require_role(p, READ_ROLES)
-    q = list_query(shapes.parse(shapes.TicketQuery, params), deps.clock())
+    q = list_query(shapes.parse(shapes.TicketQuery, params), deps)
     filters = dict(q.filters)
     if p.department_scoped:
         if filters.get("department", p.department) != p.department:
@@ -215,7 +212,7 @@ def customer_tickets(
     if number is None:
         raise ValidationFailed([FieldError("serviceNumber", values.PHONE_RULE)])
     query = shapes.parse(shapes.CustomerTicketsQuery, params)
-    q = list_query(query, deps.clock(), serviceNumber=number)
+    q = list_query(query, deps, serviceNumber=number)
     filters = dict(q.filters)
     if p.department_scoped:
         filters["department"] = p.department or "-"
@@ -248,7 +245,7 @@ def _query(
             cursor=q.cursor,
             filters=rest,
         )
-        return items, encode_cursor(lek) if lek else None
+        return items, deps.cursors.encode(lek) if lek else None
     return _walk_months(rest, q, deps)
 
 
@@ -276,7 +273,7 @@ def _walk_months(
             if lek is None:
                 month = _previous_month(month)
             more = month >= _month(floor)
-            return items, encode_cursor({"m": month, "k": lek}) if more else None
+            return items, deps.cursors.encode({"m": month, "k": lek}) if more else None
         if lek is None:
             month = _previous_month(month)
     return items, None
@@ -310,7 +307,7 @@ def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
     require_role(caller.principal, AUDIT_ROLES)
     q = shapes.parse(shapes.AuditQuery, params)
     ticket_id, actor, start, end, limit = q.ticket_id, q.actor, q.from_, q.to, q.limit
-    state = decode_cursor(q.cursor) if q.cursor else {}
+    state = deps.cursors.decode(q.cursor) if q.cursor else {}
     by_day = ticket_id is None and actor is None
     if by_day:  # walked a day at a time: a bounded window
         start, end = _window(start, end, deps.clock(), MAX_AUDIT_SPAN)
@@ -331,13 +328,14 @@ def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
             limit=limit - len(items),
             cursor=lek,
         )
-        items.extend(audit_to_api(m) for m in page)
+        items.extend(entry.to_api() for entry in page)
         if lek is None and by_day and day > _day(floor):
             day = _previous_day(day)
             if len(items) < limit:
                 continue
-            return {"items": items, "nextCursor": encode_cursor({"d": day, "k": None})}
-        return {"items": items, "nextCursor": encode_cursor({"d": day, "k": lek}) if lek else None}
+            return {"items": items, "nextCursor": deps.cursors.encode({"d": day, "k": None})}
+        cursor = deps.cursors.encode({"d": day, "k": lek}) if lek else None
+        return {"items": items, "nextCursor": cursor}
 
 
 def _day(at: datetime) -> str:

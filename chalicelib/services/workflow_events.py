@@ -12,16 +12,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.tickets_repo import HistoryEvent
 from chalicelib.domain.lifecycle import DEPARTMENT_STEPS
+from chalicelib.domain.records import HistoryEvent
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
-from . import agenda, notifications, rules, steps
+from . import agenda, notifications, steps
 from .context import Deps
+from .retry import until_settled
+from .rules import Rules
 
 # When the step was completed while its wait timed out, wait briefly: the outbox answers.
 REDELIVERY_WAIT_SECONDS = 2
@@ -31,7 +33,8 @@ def on_task_token(message: dict[str, Any], deps: Deps) -> str:
     ticket_id = str(message["ticketId"])
     seq, escalation = int(message["seq"]), int(message.get("escalation", 0))
     token = str(message["taskToken"])
-    for _ in range(4):
+
+    def attempt() -> str | None:
         ticket = deps.repo.get(ticket_id, consistent=True)
         if ticket is None:
             return "unknown-ticket"
@@ -40,13 +43,17 @@ def on_task_token(message: dict[str, Any], deps: Deps) -> str:
         if ticket.step_seq == seq and ticket.step == message.get("step"):
             if deps.repo.record_token(ticket_id, seq, escalation, token, pending or None):
                 return "recorded"
-            continue  # an action completed the step meanwhile: look again
+            return None  # an action completed the step meanwhile: look again
         if str(seq) in pending:  # that step was completed before its token arrived
             deps.workflows.complete(token, pending[str(seq)])
             return "redelivered"
         logger.info("ignored a stale task token", extra={"ticketId": ticket_id, "seq": seq})
         return "stale"
-    raise RuntimeError(f"ticket {ticket_id} kept changing while its token was recorded")
+
+    def give_up() -> str:
+        raise RuntimeError(f"ticket {ticket_id} kept changing while its token was recorded")
+
+    return until_settled(attempt, attempts=4, sleep=deps.sleep, give_up=give_up)
 
 
 def escalate_step(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
@@ -55,7 +62,8 @@ def escalate_step(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
     base: dict[str, Any] = {
         k: state[k] for k in ("ticketId", "step", "seq", "outcome") if k in state
     }
-    for _ in range(4):
+
+    def attempt() -> dict[str, Any] | None:
         ticket = deps.repo.get(ticket_id, consistent=True)
         if ticket is None or ticket.closed:
             return {
@@ -67,16 +75,20 @@ def escalate_step(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         if ticket.step_seq != seq:
             return {**base, "escalation": escalation, "timeoutSeconds": REDELIVERY_WAIT_SECONDS}
         result = _climb(ticket, escalation + 1, deps)
-        if result is not None:
-            return {**base, "escalation": escalation + 1, "timeoutSeconds": result}
-    raise RuntimeError(f"ticket {ticket_id} kept changing while escalating")
+        if result is None:
+            return None
+        return {**base, "escalation": escalation + 1, "timeoutSeconds": result}
+
+    def give_up() -> dict[str, Any]:
+        raise RuntimeError(f"ticket {ticket_id} kept changing while escalating")
+
+    return until_settled(attempt, attempts=4, sleep=deps.sleep, give_up=give_up)
 
 
 def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
     """Raise the ticket to `level` for its current step; returns the next wait in seconds."""
     now = deps.clock()
-    ladder = rules.catalog().ladder
-    policy = rules.policy()
+    ladder = deps.rules.catalog.ladder
     top = ladder[-1].level
     step = ticket.step or ""
     handler = ticket.department if step in DEPARTMENT_STEPS and ticket.department else "crc"
@@ -85,8 +97,8 @@ def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
     department = rung.department or handler
     marker = f"{ticket.step_seq}:{level}"
     if ticket.extra.get("lastEscalation") == marker:  # a retried invocation: already done
-        return _grace_seconds(policy, level, now)
-    grace = _grace_seconds(policy, level, now)
+        return _grace_seconds(deps.rules, level, now)
+    grace = _grace_seconds(deps.rules, level, now)
     changes: dict[str, Any] = {
         "escalation_level": max(ticket.escalation_level, min(level, top)),
         "updated_at": now,
@@ -112,7 +124,9 @@ def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
         version=ticket.version + 1,
     )
     after = ticket.with_changes(**changes)
-    stored = deps.repo.save_change(ticket, after, event, due_at=agenda.next_due_of(after))
+    stored = deps.repo.save_change(
+        ticket, after, event, due_at=agenda.next_due_of(after, deps.rules)
+    )
     if stored is None:
         return None
     try:
@@ -131,8 +145,8 @@ def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
     return grace
 
 
-def _grace_seconds(policy: Any, level: int, now: Any) -> int:
-    if level > len(policy.ladder_grace):
+def _grace_seconds(rules: Rules, level: int, now: datetime) -> int:
+    if level > len(rules.policy.ladder_grace):
         return int(steps.MAX_WAIT.total_seconds())
-    grace = policy.ladder_grace[level - 1]
-    return steps.seconds_until(grace.after(now, rules.calendar()), now)
+    grace = rules.policy.ladder_grace[level - 1]
+    return steps.seconds_until(grace.after(now, rules.calendar), now)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.audit_repo import AuditEntry
 from chalicelib.domain.auth import require_role
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.records import AuditEntry
 from chalicelib.domain.values import iso
 
 from .context import Caller, Deps

@@ -1,0 +1,70 @@
+"""What the services record besides the ticket itself: history events, audit entries, and the
+outcome of an idempotent create that was a replay. Plain domain types; the adapters store them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .values import iso
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One change of a ticket: who, when, what, from which status to which, and why."""
+
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    details: dict[str, Any]
+    version: int | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "at": iso(self.at),
+            "actor": self.actor,
+            "role": self.role,
+            "action": self.action,
+            "fromStatus": self.from_status,
+            "toStatus": self.to_status,
+            "version": self.version,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who read or wrote which ticket, when, under which request, and with what outcome."""
+
+    actor: str
+    role: str
+    action: str
+    ticket_id: str
+    request_id: str | None
+    at: datetime
+    outcome: str = "ok"
+    id: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": iso(self.at),
+            "actor": self.actor,
+            "role": self.role,
+            "action": self.action,
+            "ticketId": self.ticket_id,
+            "requestId": self.request_id,
+            "outcome": self.outcome,
+        }
+
+
+class IdempotencyReplay(Exception):
+    """The key was used before with the same body: here is the ticket it created."""
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(ticket_id)
+        self.ticket_id = ticket_id
