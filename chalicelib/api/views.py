@@ -28,10 +28,22 @@ LadderRole = Literal[tuple(sorted(LADDER_ROLES))]
 Instant = Annotated[datetime, Field(description="ISO 8601 in Asia/Shanghai time, offset included.")]
 
 
-class View(BaseModel):
-    """A response body: camelCase on the wire, members as the services write them."""
+def _open(schema: dict[str, Any]) -> None:
+    """Documented open: a member added later is not a breaking change for clients."""
+    schema.pop("additionalProperties", None)
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+class View(BaseModel):
+    """A response body: camelCase on the wire, members as the services write them. Closed, so a
+    test validating a real response finds any member the document does not declare."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        extra="forbid",
+        json_schema_extra=_open,
+    )
 
 
 T = TypeVar("T")
