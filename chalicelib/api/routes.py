@@ -80,8 +80,8 @@ CONFLICTS: dict[str, str] = {
     "no_revisit": "Archiving without a revisit needs a `noRevisitReason`.",
     "idempotency_key_reused": "This `Idempotency-Key` was already used (by the same user) with "
     "another body.",
-    "retry": "The first request with this `Idempotency-Key` is being written or its record just "
-    "expired: send the request again.",
+    "retry": "The earlier record of this `Idempotency-Key` expired while the request was checked: "
+    "send it again.",
 }
 # Every action can meet these (actions.perform and lifecycle.decide).
 COMMON_CONFLICTS = ("action_not_allowed", "stale_version")

@@ -345,3 +345,19 @@ def test_real_responses_validate_against_their_view_models() -> None:
     views.WorkflowView.model_validate(workflow_view.describe(caller, "T0001", deps))
     with pytest.raises(ValueError):
         views.Health.model_validate({"status": "ok", "undeclared": 1})
+
+
+def test_docs_api_md_lists_every_route_and_each_action_with_its_roles() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    assert "../shared" not in text
+    for path, method, op in _operations():
+        if path.startswith("/tickets/{ticket_id}/") and op["operationId"].endswith("_ticket"):
+            action = op["operationId"].removesuffix("_ticket")
+            row = re.search(rf"^\| `{action}` \| ([^|]+) \|", text, re.M)
+            assert row, f"docs/api.md: no row for the action {action}"
+            assert [r.strip() for r in row.group(1).split(",")] == op["x-roles"], action
+            continue
+        shown = path.replace("{ticket_id}", "{id}").replace("{service_number}", "{n}")
+        assert f"`{method.upper()} {shown}`" in text, f"docs/api.md: {method.upper()} {shown}"
