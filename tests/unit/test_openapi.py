@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -42,6 +43,12 @@ def _operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
         for method, op in item.items():
             if method in METHODS:
                 yield path, method, op
+
+
+def _validator(name: str) -> OAS31Validator:
+    """The document's schema `name`, its refs resolved against the document's components."""
+    doc = document()
+    return OAS31Validator({"$ref": REF.format(model=name), "components": doc["components"]})
 
 
 def _app_routes() -> dict[tuple[str, str], str]:
@@ -102,6 +109,7 @@ def test_every_body_documents_its_examples_and_they_pass_their_own_model() -> No
         assert media.get("examples"), f"{method.upper()} {path} has no example"
         for example in media["examples"].values():
             shapes.parse(model, example["value"], catalog=get_catalog(), now=NOW)
+            _validator(model.__name__).validate(example["value"])  # and the JSON Schema agrees
 
 
 def test_every_conflict_code_the_rules_raise_is_documented_where_it_can_happen() -> None:
@@ -332,17 +340,57 @@ def test_real_responses_validate_against_their_view_models() -> None:
     from chalicelib.services.context import Caller
 
     caller = Caller(Principal("sub-m", "manager", ("complaint_manager",)), "req-1")
+    t0 = NOW - timedelta(minutes=5)
+    arn = "arn:aws:states:us-east-1:0:execution:lifecycle:T0001"
+    events = [
+        {"type": "TaskStateEntered", "timestamp": t0, "stateEnteredEventDetails": {"name": "A"}},
+        {"type": "TaskStateExited", "timestamp": t0 + timedelta(seconds=1)},
+        {"type": "TaskStateEntered", "timestamp": t0, "stateEnteredEventDetails": {"name": "B"}},
+        {
+            "type": "TaskTimedOut",
+            "timestamp": NOW,
+            "taskTimedOutEventDetails": {"error": "States.Timeout", "cause": None},
+        },
+    ]
+    running = {"executionArn": arn, "status": "RUNNING", "startDate": t0}
     deps: Any = SimpleNamespace(
         clock=lambda: NOW,
         repo=SimpleNamespace(get=lambda ticket_id: _at("accept")),
         audit=SimpleNamespace(record=lambda entries: None),
-        workflows=SimpleNamespace(describe=lambda ticket_id: None),
+        workflows=SimpleNamespace(
+            describe=lambda ticket_id: None,
+            describe_arn=lambda a: running,
+            history=lambda a: events,
+        ),
     )
+    started = SimpleNamespace(**vars(deps))
+    started.repo = SimpleNamespace(get=lambda ticket_id: _at("accept", execution_arn=arn))
 
-    views.Catalog.model_validate(get_catalog().to_json())
-    views.ClassifyResult.model_validate(catalog.classify_text(caller, {"text": "垃圾短信"}))
-    views.SlaPreview.model_validate(catalog.sla_preview(caller, {"slaLevel": "F"}, deps))
-    views.WorkflowView.model_validate(workflow_view.describe(caller, "T0001", deps))
+    from chalicelib.adapters import audit_repo, blacklist_repo
+    from chalicelib.adapters.models import BlacklistModel
+    from chalicelib.adapters.tickets_repo import HistoryEvent
+    from chalicelib.domain.values import storage_time
+
+    event = HistoryEvent(NOW, "sam", "agent", "create", None, "accepted", {"channel": "app"}, 1)
+    entry = audit_repo.audit_model(
+        audit_repo.AuditEntry("sam", "agent", "read", "T0001", None, NOW), 30
+    )
+    listed = BlacklistModel("13800138000", reason="多次", addedBy="m", addedAt=storage_time(NOW))
+    bodies = {
+        views.History: {"items": [event.to_api()]},
+        views.AuditPage: {"items": [audit_repo.audit_to_api(entry)], "nextCursor": None},
+        views.BlacklistPage: {"items": [blacklist_repo._to_api(listed)], "nextCursor": "a.b"},
+        views.Catalog: get_catalog().to_json(),
+        views.ClassifyResult: catalog.classify_text(caller, {"text": "垃圾短信"}),
+        views.SlaPreview: catalog.sla_preview(caller, {"slaLevel": "F"}, deps),
+    }
+    for model, body in [
+        *bodies.items(),
+        (views.WorkflowView, workflow_view.describe(caller, "T0001", deps)),
+        (views.WorkflowView, workflow_view.describe(caller, "T0001", started)),
+    ]:
+        model.model_validate(body)  # closed: no undeclared member
+        _validator(model.__name__).validate(body)
     with pytest.raises(ValueError):
         views.Health.model_validate({"status": "ok", "undeclared": 1})
 
