@@ -104,7 +104,9 @@ PROBLEMS: dict[int, tuple[str, str]] = {
 def _problem(description: str, schema: Schema | None = None) -> Schema:
     return {
         "description": description,
-        "content": {PROBLEM: {"schema": schema or {"$ref": REF.format(model="Problem")}}},
+        "content": {
+            PROBLEM: {"schema": schema or {"$ref": REF.format(model=schema_name(views.Problem))}}
+        },
     }
 
 
@@ -120,7 +122,7 @@ def _conflict(codes: tuple[str, ...]) -> Schema:
     code = {"properties": {"code": {"enum": list(codes)}}, "required": ["code"]}
     return _problem(
         f"A rule forbids this now; `code` says which:\n\n{listed}",
-        {"allOf": [{"$ref": REF.format(model="Problem")}, code]},
+        {"allOf": [{"$ref": REF.format(model=schema_name(views.Problem))}, code]},
     )
 
 
@@ -155,9 +157,23 @@ def _tidy(schema: Any) -> Any:
     return schema
 
 
+@functools.cache
+def component_names() -> dict[type[BaseModel], str]:
+    """The component each model of the route table is documented under (its class name unless
+    two models share one, which pydantic then tells apart)."""
+    refs, _ = _generate()
+    return {model: ref["$ref"].rsplit("/", 1)[1] for (model, _mode), ref in refs.items()}
+
+
 def schema_name(model: type[BaseModel]) -> str:
-    """The component a model is documented under (its class name)."""
-    return model.__name__
+    return component_names()[model]
+
+
+@functools.cache
+def _generate() -> tuple[dict[Any, Schema], Schema]:
+    """Every model's JSON Schema at once: refs by (model, mode), and the `$defs` they point at."""
+    refs, top = models_json_schema(_models(operations()), ref_template=REF, by_alias=True)
+    return dict(refs), _tidy(top.get("$defs", {}))
 
 
 def _not_null(prop: Schema) -> Schema:
@@ -253,11 +269,9 @@ def _operation(op: Operation, schemas: dict[str, Schema]) -> Schema:
 
 @functools.cache
 def _document() -> dict[str, Any]:
-    ops = operations()
-    _, top = models_json_schema(_models(ops), ref_template=REF, by_alias=True)
-    schemas: dict[str, Schema] = _tidy(top.get("$defs", {}))
+    _, schemas = _generate()
     paths: dict[str, Schema] = {}
-    for op in ops:
+    for op in operations():
         paths.setdefault(op.path, {})[op.method] = _operation(op, schemas)
     return {
         "openapi": "3.1.0",

@@ -23,7 +23,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import openapi, views
 from chalicelib.api.openapi import REF, document
-from chalicelib.api.routes import CONFLICTS, operations
+from chalicelib.api.routes import CONFLICTS
 from chalicelib.domain import lifecycle, shapes
 from chalicelib.domain.auth import DEPARTMENT_SCOPED, Principal
 from chalicelib.domain.errors import Conflict, FieldError, ValidationFailed
@@ -99,7 +99,7 @@ def test_every_operation_but_health_and_openapi_is_secured_with_401_and_403() ->
 def test_every_body_documents_its_examples_and_they_pass_their_own_model() -> None:
     from chalicelib.catalog import get_catalog
 
-    models = {m.__name__: m for op in operations() for m in (op.body,) if m is not None}
+    models = {name: model for model, name in openapi.component_names().items()}
     for path, method, op in _operations():
         if "requestBody" not in op:
             continue
@@ -109,7 +109,7 @@ def test_every_body_documents_its_examples_and_they_pass_their_own_model() -> No
         assert media.get("examples"), f"{method.upper()} {path} has no example"
         for example in media["examples"].values():
             shapes.parse(model, example["value"], catalog=get_catalog(), now=NOW)
-            _validator(model.__name__).validate(example["value"])  # and the JSON Schema agrees
+            _validator(openapi.schema_name(model)).validate(example["value"])  # the schema agrees
 
 
 def test_every_conflict_code_the_rules_raise_is_documented_where_it_can_happen() -> None:
@@ -182,7 +182,7 @@ def test_each_action_documents_its_rule_its_body_and_if_match(action: str) -> No
     assert (op["x-roles"], op["x-steps"]) == (list(roles), list(steps))
     assert all(f"`{s}` (status `{STEP_STATUS[s]}`)" in op["description"] for s in steps)
     body = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    assert body == REF.format(model=shapes.ACTION_BODIES[action].__name__)
+    assert body == REF.format(model=openapi.schema_name(shapes.ACTION_BODIES[action]))
     assert op["requestBody"]["required"] is (action != "accept")  # accept needs no body
     assert [p["name"] for p in op["parameters"]] == ["ticket_id", "If-Match"]
     assert op["responses"]["200"]["headers"] == {"ETag": {"$ref": "#/components/headers/ETag"}}
@@ -295,10 +295,10 @@ def test_each_route_validates_with_exactly_the_models_it_documents(probe: Any) -
         status = _call(client, path, method, op, role)
 
         documented = _documented_models(op)
-        assert [m.__name__ for m in used] == documented, f"{method.upper()} {path}"
+        assert [openapi.schema_name(m) for m in used] == documented, f"{method.upper()} {path}"
         assert status == (400 if documented else status), path
         for model in used:  # the component is that very model's schema, not a namesake's
-            assert schemas[model.__name__] == _schema_of(model), model.__name__
+            assert schemas[openapi.schema_name(model)] == _schema_of(model), model.__name__
         if "x-query" in op:
             model = used[-1]
             names = [p["name"] for p in op["parameters"] if p["in"] == "query"]
@@ -390,7 +390,7 @@ def test_real_responses_validate_against_their_view_models() -> None:
         (views.WorkflowView, workflow_view.describe(caller, "T0001", started)),
     ]:
         model.model_validate(body)  # closed: no undeclared member
-        _validator(model.__name__).validate(body)
+        _validator(openapi.schema_name(model)).validate(body)
     with pytest.raises(ValueError):
         views.Health.model_validate({"status": "ok", "undeclared": 1})
 
