@@ -54,13 +54,21 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.route("/openapi.json", methods=["GET"], authorizer=AUTH)
+@app.route("/openapi.json", methods=["GET"])
 @endpoint
 def openapi() -> Response:
+    """The OpenAPI document, no token needed; `servers` names the URL it was fetched from."""
     from chalicelib.api.openapi import document
 
-    http.caller(app.current_request)
-    return http.json_response(document())
+    req = app.current_request
+    headers = {k.lower(): v for k, v in (req.headers or {}).items()}
+    ctx = req.context or {}
+    host = headers.get("host") or ctx.get("domainName")
+    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip()
+    scheme = proto or ("https" if ctx.get("domainName") else "http")
+    stage = ctx.get("stage")
+    url = f"{scheme}://{host}" + (f"/{stage}" if stage else "") if host else None
+    return http.json_response(document(url))
 
 
 @app.route("/tickets", methods=["POST"], content_types=ANY_CONTENT, authorizer=AUTH)

@@ -289,6 +289,28 @@ class NewTicketBody(_Classified):
     """A complaint or suggestion taken at intake. Without category and phenomenon the server
     classifies the description and suggests them."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "complaint",
+                    "channel": "hotline",
+                    "complainant": {
+                        "name": "张三",
+                        "contactNumber": "138 0013 8000",
+                        "replyMethod": "sms",
+                    },
+                    "serviceNumber": "13800138000",
+                    "description": "家里手机信号不好，只有一两格，通话断断续续",
+                    "phenomenon": "voice_coverage",
+                    "occurredAt": "2026-11-20T09:00:00+08:00",
+                    "location": {"area": "思明区", "landmark": "中山路步行街"},
+                    "fields": {"handsetModel": "Mate 60", "frequency": "frequent"},
+                }
+            ]
+        }
+    )
+
     kind: Kind
     channel: Channel
     source: Source | None = None
@@ -321,6 +343,12 @@ class NewTicketBody(_Classified):
 
 
 class ReviewBody(_Classified):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"valid": True, "opinion": "信息完整", "phenomenon": "voice_coverage"}]
+        }
+    )
+
     valid: bool
     unreasonable: bool = False
     reason: _text(1000) | None = None
@@ -339,6 +367,12 @@ class ReviewBody(_Classified):
 
 
 class DispatchBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"department": "network", "note": "弱覆盖，请核查", "slaLevel": "C"}]
+        }
+    )
+
     department: Code
     note: _text(2000, "The dispatch note for the department.", "弱覆盖，请核查")
     sla_level: SlaLevel | None = None
@@ -352,17 +386,37 @@ class DispatchBody(Shape):
 class EmptyBody(Shape):
     """No fields (an empty object, or no body at all)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
 
 class ResolveBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"cause": "weak_coverage", "result": "已新增室分系统"}]}
+    )
+
     cause: _text(500, "The cause found.", "weak_coverage")
     result: _text(4000, "What was done.", "已新增室分系统")
 
 
 class ReasonBody(Shape):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "不属于本部门处理范围"}]})
+
     reason: _text(1000, example="不属于本部门处理范围")
 
 
 class TransferBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "department": "billing_support",
+                    "reason": "需要计费支撑中心核查",
+                    "timeLimitHours": 24,
+                }
+            ]
+        }
+    )
+
     department: Code
     reason: _text(1000, example="需要计费支撑中心核查")
     time_limit_hours: Annotated[int, Field(ge=1, le=720)] | None = None
@@ -374,22 +428,42 @@ class TransferBody(Shape):
 
 
 class ReplyBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"content": "已为您处理，信号已恢复", "method": "phone"}]}
+    )
+
     content: _text(4000, "The answer given to the customer.", "已为您处理，信号已恢复")
     method: ReplyMethod
 
 
 class RevisitBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"satisfaction": "satisfied", "comment": "满意"}]}
+    )
+
     satisfaction: Satisfaction
     comment: _text(2000) | None = None
 
 
 class ArchiveBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"analysis": "弱覆盖典型案例", "addToCaseLibrary": True}]}
+    )
+
     analysis: _text(4000, "The closing analysis.", "弱覆盖典型案例")
     add_to_case_library: bool = False
     no_revisit_reason: _text(1000) | None = None
 
 
 class NoteBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"text": "客户补充：晚上八点后信号最差", "fields": {"handsetModel": "Mate 60"}}
+            ]
+        }
+    )
+
     text: _text(4000, "Supplementary information.", "客户补充：晚上八点后信号最差")
     fields: Fields | None = None
     duty: Duty | None = None
@@ -397,6 +471,10 @@ class NoteBody(Shape):
 
 
 class EscalateBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "媒体介入", "criteria": ["media"]}]}
+    )
+
     reason: _text(1000, example="媒体介入")
     criteria: Annotated[list[Criterion], Field(min_length=1, max_length=len(CRITERIA))]
 
@@ -421,11 +499,17 @@ ACTION_BODIES: Mapping[str, type[Shape]] = {
 
 
 class ClassifyBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "收到很多垃圾短信", "limit": 3}]}
+    )
+
     text: _text(2000, "A customer's words.", "收到很多垃圾短信")
     limit: Annotated[int, Field(ge=1, le=10, description="How many suggestions, 1 to 10.")] = 5
 
 
 class BlacklistBody(Shape):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "多次恶意投诉"}]})
+
     reason: _text(500, example="多次恶意投诉")
 
 

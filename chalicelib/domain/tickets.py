@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.alias_generators import to_camel
 
 from .masking import mask_phone
 from .values import iso
@@ -189,3 +193,26 @@ class Ticket:
         """One line for notifications: never the complainant record, numbers masked."""
         text = self.description if len(self.description) <= 80 else self.description[:79] + "…"
         return mask_phone(f"[{self.category or 'unclassified'}] {text}")
+
+
+# stand-in: replaced by the field-list view at merge
+@functools.cache
+def ticket_view_model() -> type[BaseModel]:
+    """The ticket as every response shows it, as a pydantic model (camelCase aliases)."""
+    from .vocabulary import STATUSES
+
+    status: Any = Literal[STATUSES]
+    return create_model(
+        "Ticket",
+        __config__=ConfigDict(alias_generator=to_camel, populate_by_name=True),
+        __doc__="A ticket as every response shows it. Optional members are omitted, not null.",
+        id=(str, ...),
+        version=(int, Field(ge=1, description="Send it back as If-Match.")),
+        kind=(str, ...),
+        status=(status, ...),
+        channel=(str, ...),
+        service_number=(str, ...),
+        description=(str, ...),
+        created_at=(datetime, ...),
+        updated_at=(datetime, ...),
+    )

@@ -1,0 +1,419 @@
+"""The route table: one declaration per HTTP operation of app.py, from which ``openapi.py`` builds
+the OpenAPI document.
+
+Each ``Operation`` names its view (the Chalice view function's name in app.py, the operationId),
+the roles the service enforces (its own constant, never retyped), the request models of
+``chalicelib.domain.shapes`` it validates with, the response model of ``views`` (or the ticket's,
+``tickets.ticket_view_model``), response headers and the 409 codes it can answer. The lifecycle
+actions are generated from ``lifecycle.RULES`` and ``shapes.ACTION_BODIES``.
+tests/unit/test_openapi.py checks the table against app.routes, the services and the deciders.
+
+Adding a route: declare it in app.py, then add an ``Operation`` to ``operations()`` below.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel
+
+from chalicelib.domain import shapes
+from chalicelib.domain.lifecycle import ACTIONS, MAX_TRANSFERS, RULES, STEP_STATUS
+from chalicelib.domain.tickets import ticket_view_model
+from chalicelib.domain.vocabulary import ROLES
+from chalicelib.services import blacklist, tickets, workflow_view
+
+from . import views
+
+PUBLIC = None  # roles of an operation that needs no token
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One HTTP operation as the document shows it."""
+
+    method: str  # lower case: get, post, put, delete
+    path: str  # as app.py declares it: /tickets/{ticket_id}
+    operation_id: str  # the Chalice view function's name
+    tag: str
+    summary: str
+    description: str
+    roles: tuple[str, ...] | None  # None: public, no token
+    response: type[BaseModel] | None  # None: no body (status 204) or `response_schema`
+    status: int = 200
+    response_description: str = "OK."
+    response_schema: dict[str, Any] | None = None  # a plain schema instead of a model
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    query: type[BaseModel] | None = None
+    path_params: tuple[str, ...] = ()  # names of PATH_PARAMETERS, in path order
+    request_headers: tuple[str, ...] = ()  # names of REQUEST_HEADERS
+    headers: tuple[str, ...] = ()  # response headers, names of RESPONSE_HEADERS
+    errors: tuple[int, ...] = ()  # more problem statuses than the defaults (see openapi.py)
+    conflicts: tuple[str, ...] = ()  # the 409 codes, keys of CONFLICTS
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
+# Every 409 code, explained once; operations list the ones they can answer.
+CONFLICTS: dict[str, str] = {
+    "action_not_allowed": "The ticket is closed or not at a step this action is allowed at; "
+    "`detail` names the actions allowed now. Right after a change the workflow may not have "
+    "reached the next step yet: retry shortly.",
+    "stale_version": "`If-Match` is not the ticket's current version, or the ticket kept "
+    "changing: reload it and decide again.",
+    "not_your_department": "A department user (`department`, `complaint_admin` only) acting on a "
+    "ticket another department holds now.",
+    "returned_to_dispatcher": "A returned ticket goes back to whoever dispatched it: only they, "
+    "or a complaint manager, re-dispatch it.",
+    "missing_required_fields": "The phenomenon's required dispatch fields are not all answered; "
+    "`errors` lists each as `fields.<name>`. Add them with `note` (`fields`).",
+    "same_department": "The ticket is already with that department.",
+    "too_many_transfers": f"A ticket is transferred at most {MAX_TRANSFERS} times.",
+    "no_backward_flow": "Tickets never go back to a department they left, unless a complaint "
+    "manager sends them.",
+    "nothing_to_reply": "A reply needs a resolution, or an answer given at intake.",
+    "no_department": "An unsatisfied revisit re-dispatches to the department that resolved the "
+    "ticket, and there is none.",
+    "no_reply": "A ticket is archived only after its reply.",
+    "no_revisit": "Archiving without a revisit needs a `noRevisitReason`.",
+    "idempotency_key_reused": "This `Idempotency-Key` was already used (by the same user) with "
+    "another body.",
+    "retry": "The earlier record of this `Idempotency-Key` expired while the request was checked: "
+    "send it again.",
+}
+# Every action can meet these (actions.perform and lifecycle.decide).
+COMMON_CONFLICTS = ("action_not_allowed", "stale_version")
+
+
+class ActionDoc(NamedTuple):
+    summary: str
+    effect: str
+    conflicts: tuple[str, ...] = ()  # besides COMMON_CONFLICTS
+
+
+ACTION_DOCS: dict[str, ActionDoc] = {
+    "review": ActionDoc(
+        "Review a ticket",
+        "The senior's second review. `valid: true` sends it to dispatch, optionally correcting "
+        "its category or phenomenon (which re-routes it) and adding required fields; "
+        "`valid: false` (with a `reason`) cancels it, and with `unreasonable: true` rejects it.",
+    ),
+    "dispatch": ActionDoc(
+        "Dispatch a ticket",
+        "Sends the ticket to a department (its `accept` step), optionally at another SLA "
+        "level, which moves its deadlines. The department is notified (`dispatched`).",
+        ("returned_to_dispatcher", "missing_required_fields"),
+    ),
+    "accept": ActionDoc(
+        "Accept a dispatched ticket",
+        "The department takes the ticket on; it moves to `handle`. No body is needed.",
+        ("not_your_department",),
+    ),
+    "resolve": ActionDoc(
+        "Resolve a ticket",
+        "The department records the cause and what was done (`resolution`); the ticket goes to "
+        "the desk's `reply` step.",
+        ("not_your_department",),
+    ),
+    "return": ActionDoc(
+        "Return a ticket to its dispatcher",
+        "The department gives the ticket back to the dispatcher who sent it (never further "
+        "back); it waits at `dispatch` again and the CRC is notified (`returned`).",
+        ("not_your_department",),
+    ),
+    "transfer": ActionDoc(
+        "Transfer a ticket",
+        f"Sends the ticket to another department (at most {MAX_TRANSFERS} transfers, never "
+        "back to one it left unless a complaint manager sends it), optionally with its own time "
+        "limit for the `accept` step. The new department is notified (`transferred`).",
+        ("not_your_department", "same_department", "too_many_transfers", "no_backward_flow"),
+    ),
+    "reply": ActionDoc(
+        "Reply to the customer",
+        "Records the answer given to the customer (`reply`); the ticket goes to `revisit`.",
+        ("nothing_to_reply",),
+    ),
+    "revisit": ActionDoc(
+        "Record the revisit",
+        "Records the customer's satisfaction (`revisit`). Satisfied (or basically) → `archive`; "
+        "unsatisfied → back to the department that resolved it (`accept`, `rounds` + 1, "
+        "resolution and reply cleared).",
+        ("no_department",),
+    ),
+    "archive": ActionDoc(
+        "Archive a ticket",
+        "Closes the ticket with its analysis (`closing`); at the `revisit` step only with a "
+        "`noRevisitReason`.",
+        ("not_your_department", "no_reply", "no_revisit"),
+    ),
+    "cancel": ActionDoc(
+        "Cancel a ticket",
+        "Closes a ticket that has not been dispatched yet (`closing`, status `cancelled`).",
+    ),
+    "note": ActionDoc(
+        "Add a note",
+        "Supplementary information at any open step; the step does not move. `fields` fills "
+        "the phenomenon's required fields (bad values are a 400 naming `fields.<name>`), `duty` "
+        "records a duty done (a progress report, the emergency approval form, the leader's "
+        "approval) and `flags` adds sensitivity flags, which may escalate the ticket.",
+    ),
+    "escalate": ActionDoc(
+        "Escalate a ticket",
+        "Escalates by hand on the criteria given, at any open step; the step does not move. "
+        "The ticket becomes `escalated` (priority at least `high`, `urgent` if it is an "
+        "emergency) and the CRC complaint manager is notified.",
+    ),
+}
+
+_SCOPED = (
+    " `department` and `complaint_admin` users see only tickets their department holds or held;"
+    " others are answered 404, not 403."
+)
+_AUDITED = " Each ticket returned is recorded in the audit log."
+_LISTED = " New tickets of a listed number are flagged `blacklisted` and escalated."
+
+
+def _action(action: str, ticket: type[BaseModel]) -> Operation:
+    roles, steps = RULES[action]
+    doc = ACTION_DOCS[action]
+    at = ", ".join(f"`{s}` (status `{STEP_STATUS[s]}`)" for s in steps)
+    return Operation(
+        "post",
+        f"/tickets/{{ticket_id}}/{action}",
+        f"{action}_ticket",
+        "lifecycle",
+        doc.summary,
+        f"Allowed while the ticket waits at: {at}.\n\n{doc.effect}\n\nAppends to the ticket's "
+        "history and the audit log; an action that moves the step completes the workflow's "
+        f"callback for it.{_SCOPED}",
+        roles,
+        ticket,
+        response_description="The ticket as written; the workflow's own changes land a moment "
+        "later.",
+        body=shapes.ACTION_BODIES[action],
+        body_required=bool(shapes.ACTION_BODIES[action].model_fields),
+        path_params=("ticket_id",),
+        request_headers=("If-Match",),
+        headers=("ETag",),
+        errors=(404,),
+        conflicts=(*COMMON_CONFLICTS, *doc.conflicts),
+        extensions={"x-steps": list(steps)},
+    )
+
+
+@functools.cache
+def operations() -> tuple[Operation, ...]:
+    """Every operation of the API, in the document's order."""
+    ticket = ticket_view_model()
+    ticket_page = views.page_of(ticket, "TicketPage")
+    return (
+        Operation(
+            "get",
+            "/health",
+            "health",
+            "meta",
+            "Liveness",
+            "No token needed.",
+            PUBLIC,
+            views.Health,
+            response_description="The API is up.",
+        ),
+        Operation(
+            "get",
+            "/openapi.json",
+            "openapi",
+            "meta",
+            "This document",
+            "The OpenAPI 3.1 document of the API, generated from the route table and the models "
+            "that validate requests. No token needed. `servers` names the URL it was fetched "
+            "from.",
+            PUBLIC,
+            None,
+            response_description="The document.",
+            response_schema={"type": "object"},
+        ),
+        Operation(
+            "post",
+            "/tickets",
+            "create_ticket",
+            "tickets",
+            "Create a ticket",
+            "Validates the body, classifies it when neither category nor phenomenon is given, "
+            "sets its SLA and starts its lifecycle workflow. Recorded in the ticket's history "
+            "and the audit log. With an `Idempotency-Key`, a repeat of the same body answers "
+            "the first ticket again.",
+            tickets.CREATE_ROLES,
+            ticket,
+            status=201,
+            response_description="The created ticket (or, replayed, the one created first).",
+            body=shapes.NewTicketBody,
+            request_headers=("Idempotency-Key",),
+            headers=("Location", "ETag", "Idempotent-Replayed"),
+            conflicts=("idempotency_key_reused", "retry"),
+        ),
+        Operation(
+            "get",
+            "/tickets",
+            "list_tickets",
+            "tickets",
+            "List tickets",
+            "Newest first; filters combine. The range `from`..`to` spans at most 24 months "
+            f"(default: the 24 months before `to`, or now).{_SCOPED} Such a user filtering on "
+            f"another department gets 404.{_AUDITED}",
+            tickets.READ_ROLES,
+            ticket_page,
+            response_description="A page of tickets.",
+            query=shapes.TicketQuery,
+            errors=(404,),
+        ),
+        Operation(
+            "get",
+            "/tickets/{ticket_id}",
+            "get_ticket",
+            "tickets",
+            "Get a ticket",
+            f"The ticket with its version as ETag.{_SCOPED} The read is recorded in the audit log.",
+            tickets.READ_ROLES,
+            ticket,
+            response_description="The ticket.",
+            path_params=("ticket_id",),
+            headers=("ETag",),
+            errors=(404,),
+        ),
+        Operation(
+            "get",
+            "/tickets/{ticket_id}/history",
+            "ticket_history",
+            "tickets",
+            "A ticket's history",
+            f"Every event of the ticket, oldest first.{_SCOPED} The read is recorded in the "
+            "audit log.",
+            tickets.READ_ROLES,
+            views.History,
+            response_description="The events.",
+            path_params=("ticket_id",),
+            errors=(404,),
+        ),
+        Operation(
+            "get",
+            "/customers/{service_number}/tickets",
+            "customer_tickets",
+            "tickets",
+            "A customer's tickets",
+            "The customer's tickets, newest first (the intake screen: repeats and open "
+            f"tickets); ranges as for GET /tickets.{_SCOPED}{_AUDITED}",
+            tickets.READ_ROLES,
+            ticket_page,
+            response_description="A page of tickets.",
+            query=shapes.CustomerTicketsQuery,
+            path_params=("service_number",),
+        ),
+        *(_action(a, ticket) for a in ACTIONS),
+        Operation(
+            "get",
+            "/tickets/{ticket_id}/workflow",
+            "ticket_workflow",
+            "lifecycle",
+            "A ticket's workflow execution",
+            "The lifecycle execution's ARN and status, the state it is in, the states entered "
+            "in order with their times, and failures with their causes (`NOT_STARTED` while it "
+            "has none). The read is recorded in the audit log.",
+            workflow_view.WORKFLOW_ROLES,
+            views.WorkflowView,
+            response_description="The execution.",
+            path_params=("ticket_id",),
+            errors=(404,),
+        ),
+        Operation(
+            "get",
+            "/catalog",
+            "get_catalog",
+            "catalog",
+            "The complaint catalog",
+            "Categories with their phenomena (keywords, causes, checks, required fields, route, "
+            "SLA level, scripts), departments and the escalation ladder.",
+            ROLES,
+            views.Catalog,
+            response_description="The catalog.",
+        ),
+        Operation(
+            "post",
+            "/catalog/classify",
+            "classify",
+            "catalog",
+            "Suggest a category",
+            "Ranks the catalog's categories and phenomena against a customer's words, best first.",
+            ROLES,
+            views.ClassifyResult,
+            response_description="Ranked suggestions.",
+            body=shapes.ClassifyBody,
+        ),
+        Operation(
+            "get",
+            "/sla/preview",
+            "sla_preview",
+            "sla",
+            "Preview a deadline",
+            "The deadlines a ticket accepted at `at` (default now) would get under the deployed "
+            "SLA policy and business calendar (what the desk promises the customer). The "
+            "strictest applicable rule wins; `rule` names it.",
+            ROLES,
+            views.SlaPreview,
+            response_description="The deadlines.",
+            query=shapes.SlaPreviewQuery,
+        ),
+        Operation(
+            "get",
+            "/blacklist",
+            "list_blacklist",
+            "blacklist",
+            "The complaint blacklist",
+            f"Every listed service number, a page at a time.{_LISTED}",
+            blacklist.ROLES,
+            views.BlacklistPage,
+            response_description="A page of entries.",
+            query=shapes.PageQuery,
+        ),
+        Operation(
+            "put",
+            "/blacklist/{service_number}",
+            "put_blacklist",
+            "blacklist",
+            "List a service number",
+            f"Adds the number (normalised), or replaces the reason of its entry.{_LISTED}",
+            blacklist.ROLES,
+            views.BlacklistEntry,
+            response_description="The entry.",
+            body=shapes.BlacklistBody,
+            path_params=("service_number",),
+        ),
+        Operation(
+            "delete",
+            "/blacklist/{service_number}",
+            "delete_blacklist",
+            "blacklist",
+            "Unlist a service number",
+            "Removes the number; 404 when it is not listed.",
+            blacklist.ROLES,
+            None,
+            status=204,
+            response_description="Removed.",
+            path_params=("service_number",),
+            errors=(400, 404),
+        ),
+        Operation(
+            "get",
+            "/audit",
+            "audit",
+            "audit",
+            "Query the audit log",
+            "Who read or wrote which ticket, newest first: by `ticketId` or `actor` (any range), "
+            "or by day (default the last 7 days, at most 31).",
+            tickets.AUDIT_ROLES,
+            views.AuditPage,
+            response_description="A page of audit entries.",
+            query=shapes.AuditQuery,
+        ),
+    )

@@ -1,0 +1,299 @@
+"""What the API answers, declared as pydantic v2 models: every response body but the ticket itself
+(``chalicelib.domain.tickets.ticket_view_model``).
+
+The services build plain dicts; these models describe them for the OpenAPI document (serialization
+mode, camelCase aliases) and let tests check a real response against its declaration
+(``Model.model_validate(body)``). Optional members the services omit default to ``None``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.alias_generators import to_camel
+
+from chalicelib.catalog.model import DEPARTMENT_KINDS, FIELD_TYPES, LADDER_ROLES
+from chalicelib.domain.lifecycle import STEP_STATUS
+from chalicelib.domain.vocabulary import ROLES, STATUSES
+
+SlaLevel = Literal["A", "B", "C", "D", "E", "F"]
+Status = Literal[STATUSES]
+Role = Literal[ROLES]
+Step = Literal[tuple(STEP_STATUS)]
+DepartmentKind = Literal[tuple(sorted(DEPARTMENT_KINDS))]
+FieldType = Literal[tuple(sorted(FIELD_TYPES))]
+LadderRole = Literal[tuple(sorted(LADDER_ROLES))]
+Instant = Annotated[datetime, Field(description="ISO 8601 in Asia/Shanghai time, offset included.")]
+
+
+def _open(schema: dict[str, Any]) -> None:
+    """Documented open: a member added later is not a breaking change for clients."""
+    schema.pop("additionalProperties", None)
+
+
+class View(BaseModel):
+    """A response body: camelCase on the wire, members as the services write them. Closed, so a
+    test validating a real response finds any member the document does not declare."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        extra="forbid",
+        json_schema_extra=_open,
+    )
+
+
+T = TypeVar("T")
+
+
+class Page(View, Generic[T]):
+    """A page of a list, newest first; pass `nextCursor` back as `cursor` for the next one."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+def page_of(item: type[BaseModel], name: str) -> type[Page[Any]]:
+    """`Page[item]` under a name of its own (the document's component name)."""
+    model: type[Page[Any]] = create_model(name, __base__=Page[item])  # type: ignore[valid-type]
+    model.__doc__ = f"A page of {item.__name__} items; `nextCursor` is null on the last page."
+    return model
+
+
+# -- tickets -----------------------------------------------------------------------------------
+
+
+class HistoryEvent(View):
+    """One event of a ticket's history: who did what, and the status it moved between."""
+
+    at: Instant
+    actor: str
+    role: str
+    action: str = Field(examples=["create", "dispatch", "resolve", "workflow_started"])
+    from_status: Status | None
+    to_status: Status | None
+    version: int | None = Field(description="The ticket version this event produced.")
+    details: dict[str, Any]
+
+
+class History(View):
+    """A ticket's whole history, oldest first."""
+
+    items: list[HistoryEvent]
+
+
+class AuditEntry(View):
+    """Who read or wrote which ticket, and when."""
+
+    id: str
+    at: Instant
+    actor: str
+    role: str
+    action: str = Field(examples=["create", "read", "list", "read_history", "dispatch"])
+    ticket_id: str
+    request_id: str | None
+    outcome: str = Field(examples=["ok"])
+
+
+# -- catalog -----------------------------------------------------------------------------------
+
+
+class Cause(View):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class RequiredField(View):
+    """A dispatch field the front desk must ask for; answered in a ticket's `fields`."""
+
+    name: str
+    type: FieldType
+    prompt: str
+    options: list[str] | None = Field(
+        default=None, description="The choices of an `enum` field; absent otherwise."
+    )
+
+
+class Phenomenon(View):
+    """A complaint phenomenon: how to recognise it, what to ask, where it goes, how fast."""
+
+    code: str
+    category: str
+    name_zh: str
+    name_en: str
+    keywords: list[str]
+    causes: list[Cause]
+    checks: list[str] = Field(description="What the front desk checks before dispatching.")
+    required_fields: list[RequiredField]
+    route: str = Field(description="The department code it is dispatched to.")
+    sla_level: SlaLevel
+    scripts: dict[str, str] = Field(description="What the desk tells the customer, by situation.")
+    standard_solution: str | None
+
+
+class CatalogCategory(View):
+    code: str
+    name_zh: str
+    name_en: str
+    route: str = Field(description="The department its phenomena go to by default.")
+    phenomena: list[Phenomenon]
+
+
+class CatalogDepartment(View):
+    code: str
+    name_zh: str
+    name_en: str
+    kind: DepartmentKind
+
+
+class LadderRung(View):
+    """A level of the escalation ladder."""
+
+    level: int = Field(ge=0)
+    code: str
+    name_zh: str
+    name_en: str
+    role: LadderRole
+    department: str | None = Field(description="null: the ticket's own department.")
+
+
+class Catalog(View):
+    """The complaint catalog: categories with their phenomena, departments, escalation ladder."""
+
+    categories: list[CatalogCategory]
+    departments: list[CatalogDepartment]
+    ladder: list[LadderRung] = Field(description="Level 0 upwards.")
+
+
+class Suggestion(View):
+    category: str
+    phenomenon: str | None
+    score: float = Field(ge=0, le=1)
+
+
+class ClassifyResult(View):
+    """The catalog's categories and phenomena ranked against the text, best first."""
+
+    items: list[Suggestion]
+
+
+# -- SLA ---------------------------------------------------------------------------------------
+
+
+class CalendarOverrides(View):
+    holidays: list[date]
+    workdays: list[date]
+    source: str | None = None
+
+
+class CalendarInfo(View):
+    """The business calendar the deadlines were computed with."""
+
+    time_zone: str
+    official_years: list[int] | None
+    fallback: str
+    overrides: CalendarOverrides | None
+
+
+class SlaPreview(View):
+    """The deadlines a ticket accepted at `at` would get."""
+
+    sla_level: SlaLevel
+    due_at: datetime
+    progress_due_at: datetime | None = Field(
+        default=None, description="When a progress report is due, if a rule asks for one."
+    )
+    final_due_at: datetime | None = Field(
+        default=None, description="The final-answer limit, if a rule sets one."
+    )
+    rule: str = Field(
+        description="The rule that set `dueAt`.",
+        examples=["level:A", "channel:letter", "source:12315"],
+    )
+    policy: str = Field(description="The deployed SLA policy's name.")
+    calendar: CalendarInfo
+
+
+# -- workflow, blacklist, meta -----------------------------------------------------------------
+
+
+class WorkflowState(View):
+    name: str
+    entered_at: Instant
+    exited_at: Instant | None
+
+
+class WorkflowFailure(View):
+    at: Instant
+    type: str = Field(examples=["TaskTimedOut", "ExecutionFailed"])
+    error: str | None
+    cause: str | None
+
+
+class WorkflowTicket(View):
+    status: Status
+    step: Step | None
+    version: int | None = None
+
+
+class WorkflowView(View):
+    """A ticket's lifecycle execution as operators see it."""
+
+    ticket_id: str
+    execution_arn: str | None
+    status: str = Field(
+        description="The execution's status, or NOT_STARTED.",
+        examples=["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "NOT_STARTED"],
+    )
+    started_at: Instant | None = None
+    stopped_at: Instant | None = None
+    current_state: str | None = Field(description="While running: the state it is in.")
+    states: list[WorkflowState] = Field(description="The states entered, in order.")
+    failures: list[WorkflowFailure]
+    ticket: WorkflowTicket
+
+
+class BlacklistEntry(View):
+    """A listed service number: its new tickets are flagged `blacklisted` and escalated."""
+
+    service_number: str = Field(description="Normalised: ASCII digits only.")
+    reason: str
+    added_by: str
+    added_at: Instant
+
+
+class Health(View):
+    status: Literal["ok"]
+
+
+class ProblemField(View):
+    field: str = Field(examples=["complainant.contactNumber"])
+    message: str
+
+
+class Problem(View):
+    """RFC 9457 problem details (application/problem+json)."""
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    code: str | None = Field(
+        default=None,
+        description="On 409s: which rule refused; each operation lists its own.",
+        examples=["stale_version", "action_not_allowed", "idempotency_key_reused"],
+    )
+    errors: list[ProblemField] | None = Field(
+        default=None,
+        description="On 400s (and some 409s): every failing field, named as the client wrote it.",
+    )
+
+
+AuditPage = page_of(AuditEntry, "AuditPage")
+BlacklistPage = page_of(BlacklistEntry, "BlacklistPage")
