@@ -21,6 +21,7 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.adapters.query import Cursors
 from chalicelib.api import openapi, views
 from chalicelib.api.openapi import REF, document
 from chalicelib.api.routes import CONFLICTS
@@ -30,6 +31,7 @@ from chalicelib.domain.errors import Conflict, FieldError, ValidationFailed
 from chalicelib.domain.lifecycle import ACTIONS, RULES, STEP_STATUS
 from chalicelib.domain.tickets import Complainant, Ticket
 from chalicelib.domain.vocabulary import ROLES
+from chalicelib.services.rules import Rules
 from infra.local import make_token
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -245,6 +247,9 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Client, list[type[B
         ),
         blacklist=SimpleNamespace(delete=lambda number: True),
         clock=lambda: NOW,
+        sleep=lambda seconds: None,
+        rules=Rules(),
+        cursors=Cursors("test"),
     )
     monkeypatch.setattr(shapes, "parse", parse)
     monkeypatch.setattr(context, "deps", lambda: deps)
@@ -335,7 +340,6 @@ def test_public_routes_need_no_token() -> None:
 
 
 def test_real_responses_validate_against_their_view_models() -> None:
-    from chalicelib.catalog import get_catalog
     from chalicelib.services import catalog, workflow_view
     from chalicelib.services.context import Caller
 
@@ -362,26 +366,27 @@ def test_real_responses_validate_against_their_view_models() -> None:
             describe_arn=lambda a: running,
             history=lambda a: events,
         ),
+        rules=Rules(),
     )
     started = SimpleNamespace(**vars(deps))
     started.repo = SimpleNamespace(get=lambda ticket_id: _at("accept", execution_arn=arn))
 
     from chalicelib.adapters import audit_repo, blacklist_repo
     from chalicelib.adapters.models import BlacklistModel
-    from chalicelib.adapters.tickets_repo import HistoryEvent
+    from chalicelib.domain.records import AuditEntry, HistoryEvent
     from chalicelib.domain.values import storage_time
 
     event = HistoryEvent(NOW, "sam", "agent", "create", None, "accepted", {"channel": "app"}, 1)
-    entry = audit_repo.audit_model(
-        audit_repo.AuditEntry("sam", "agent", "read", "T0001", None, NOW), 30
+    entry = audit_repo.from_model(
+        audit_repo.audit_model(AuditEntry("sam", "agent", "read", "T0001", None, NOW), 30)
     )
     listed = BlacklistModel("13800138000", reason="多次", addedBy="m", addedAt=storage_time(NOW))
     bodies = {
         views.History: {"items": [event.to_api()]},
-        views.AuditPage: {"items": [audit_repo.audit_to_api(entry)], "nextCursor": None},
+        views.AuditPage: {"items": [entry.to_api()], "nextCursor": None},
         views.BlacklistPage: {"items": [blacklist_repo._to_api(listed)], "nextCursor": "a.b"},
-        views.Catalog: get_catalog().to_json(),
-        views.ClassifyResult: catalog.classify_text(caller, {"text": "垃圾短信"}),
+        views.Catalog: catalog.get_catalog(caller, deps),
+        views.ClassifyResult: catalog.classify_text(caller, {"text": "垃圾短信"}, deps),
         views.SlaPreview: catalog.sla_preview(caller, {"slaLevel": "F"}, deps),
     }
     for model, body in [
