@@ -16,9 +16,10 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.declared import specs
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.tickets import Complainant, Ticket
+from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.values import parse_storage_time, storage_time
 
 from .models import AuditModel, EventModel, IdempotencyModel, TicketModel
@@ -69,156 +70,25 @@ class IdempotencyReplay(Exception):
         self.ticket_id = ticket_id
 
 
-def _opt_time(value: str | None) -> datetime | None:
-    return parse_storage_time(value) if value else None
-
-
-def _opt_store(value: datetime | None) -> str | None:
-    return storage_time(value) if value is not None else None
-
-
 def to_model(t: Ticket) -> TicketModel:
-    m = TicketModel(
+    model = TicketModel(
         t.id,
-        version=t.version,
-        kind=t.kind,
-        status=t.status,
-        channel=t.channel,
-        source=t.source,
-        complainant=t.complainant.to_api(),
-        serviceNumber=t.service_number,
-        category=t.category,
-        phenomenon=t.phenomenon,
-        description=t.description,
-        occurredAt=_opt_store(t.occurred_at),
-        location=t.location,
-        expectedResult=t.expected_result,
-        fields=t.fields or None,
-        urgent=t.urgent,
-        flags=list(t.flags) or None,
-        classification=t.classification,
-        slaLevel=t.sla_level,
-        dueAt=_opt_store(t.due_at),
-        stepDueAt=_opt_store(t.step_due_at),
-        progressDueAt=_opt_store(t.progress_due_at),
-        finalDueAt=_opt_store(t.final_due_at),
-        breached=t.breached,
-        breachedKey=BREACHED_KEY if t.breached else None,
-        escalationLevel=t.escalation_level,
-        priority=t.priority,
-        emergency=t.emergency,
-        escalated=t.escalated,
-        blacklisted=t.blacklisted,
-        department=t.department,
-        departments=list(t.departments) or None,
-        repeatOf=t.repeat_of,
-        appealOf=t.appeal_of,
-        bulletinId=t.bulletin_id,
-        answerScript=t.answer_script,
-        route=t.route,
-        missingFields=list(t.missing_fields) or None,
-        step=t.step,
-        stepSeq=t.step_seq,
-        stepStartedAt=_opt_store(t.step_started_at),
-        escalationCriteria=list(t.escalation_criteria) or None,
-        standardSolution=t.standard_solution,
-        emergencyRecord=t.emergency_record,
-        dutiesDone=t.duties_done or None,
-        taskToken=t.task_token,
-        tokenEscalation=t.token_escalation,
-        outbox=t.outbox,
-        workflowInput=t.workflow_input,
-        answer=t.answer,
-        dispatchedBy=t.dispatched_by,
-        transfers=t.transfers,
-        rounds=t.rounds,
-        resolution=t.resolution,
-        reply=t.reply,
-        revisit=t.revisit,
-        closing=t.closing,
-        workflowStatus=t.workflow_status,
-        executionArn=t.execution_arn,
-        extra=t.extra or None,
-        createdAt=storage_time(t.created_at),
-        updatedAt=storage_time(t.updated_at),
-        createdBy=t.created_by,
-        month=storage_time(t.created_at)[:7],
+        **{s.wire: s.encode(getattr(t, s.name)) for s in specs(Ticket) if s.name != "id"},
     )
-    return m
+    model.breachedKey = BREACHED_KEY if t.breached else None
+    model.month = storage_time(t.created_at)[:7]
+    return model
 
 
 def from_model(m: TicketModel) -> Ticket:
-    c = m.complainant or {}
-    return Ticket(
-        id=m.id,
-        version=int(m.version),
-        kind=m.kind,
-        status=m.status,
-        channel=m.channel,
-        source=m.source,
-        complainant=Complainant(
-            name=c.get("name", ""),
-            type=c.get("type", "ordinary"),
-            contact_number=c.get("contactNumber", ""),
-            reply_method=c.get("replyMethod", "phone"),
-            address=c.get("address"),
-        ),
-        service_number=m.serviceNumber,
-        category=m.category,
-        phenomenon=m.phenomenon,
-        description=m.description,
-        occurred_at=_opt_time(m.occurredAt),
-        location=m.location,
-        expected_result=m.expectedResult,
-        fields=m.fields or {},
-        urgent=bool(m.urgent),
-        flags=tuple(m.flags or ()),
-        classification=m.classification,
-        sla_level=m.slaLevel,
-        due_at=_opt_time(m.dueAt),
-        step_due_at=_opt_time(m.stepDueAt),
-        progress_due_at=_opt_time(m.progressDueAt),
-        final_due_at=_opt_time(m.finalDueAt),
-        breached=bool(m.breached),
-        escalation_level=int(m.escalationLevel or 0),
-        priority=m.priority or "normal",
-        emergency=bool(m.emergency),
-        escalated=bool(m.escalated),
-        blacklisted=bool(m.blacklisted),
-        department=m.department,
-        departments=tuple(m.departments or ()),
-        repeat_of=m.repeatOf,
-        appeal_of=m.appealOf,
-        bulletin_id=m.bulletinId,
-        answer_script=m.answerScript,
-        route=m.route,
-        missing_fields=tuple(m.missingFields or ()),
-        step=m.step,
-        step_seq=int(m.stepSeq or 0),
-        step_started_at=_opt_time(m.stepStartedAt),
-        escalation_criteria=tuple(m.escalationCriteria or ()),
-        standard_solution=m.standardSolution,
-        emergency_record=m.emergencyRecord,
-        duties_done=m.dutiesDone or {},
-        task_token=m.taskToken,
-        token_escalation=int(m.tokenEscalation or 0),
-        outbox=m.outbox,
-        workflow_input=m.workflowInput,
-        answer=m.answer,
-        dispatched_by=m.dispatchedBy,
-        transfers=int(m.transfers or 0),
-        rounds=int(m.rounds or 0),
-        resolution=m.resolution,
-        reply=m.reply,
-        revisit=m.revisit,
-        closing=m.closing,
-        workflow_status=m.workflowStatus or "pending",
-        execution_arn=m.executionArn,
-        extra=m.extra or {},
-        created_at=parse_storage_time(m.createdAt),
-        updated_at=parse_storage_time(m.updatedAt),
-        created_by=m.createdBy,
-    )
+    """The ticket of a stored item; raises `declared.Unreadable` naming the attribute that does
+    not decode. Items written before a field was declared may hold it in `extra`."""
+    legacy = m.extra if isinstance(m.extra, dict) else {}
+    values = {}
+    for spec in specs(Ticket):
+        stored = getattr(m, spec.wire)
+        values[spec.name] = spec.decode(legacy.get(spec.wire) if stored is None else stored)
+    return Ticket(**values)
 
 
 def event_model(ticket_id: str, event: HistoryEvent) -> EventModel:

@@ -374,7 +374,7 @@ def _revisit(t: Ticket, p: Principal, body: Any, catalog: CatalogLike, now: date
             "revisit", {"revisit": revisit}, "revisited", "archive", "satisfied", details
         )
     # An unhappy customer re-opens the flow: back to the department that handled it.
-    target = (t.resolution or {}).get("department") or t.department
+    target = (t.resolution["department"] if t.resolution else None) or t.department
     if not target:
         raise Conflict("there is no department to re-dispatch to", code="no_department")
     changes = {

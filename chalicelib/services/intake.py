@@ -13,7 +13,7 @@ from chalicelib.catalog import Catalog
 from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.lifecycle import first_step
-from chalicelib.domain.tickets import NewTicket, Ticket
+from chalicelib.domain.tickets import Classification, NewTicket, Ticket
 from chalicelib.domain.values import iso
 
 from . import agenda, escalation, rules, steps
@@ -24,10 +24,10 @@ SUGGESTIONS_KEPT = 3
 
 def classification(
     new: NewTicket, catalog: Catalog
-) -> tuple[str | None, str | None, dict[str, Any]]:
+) -> tuple[str | None, str | None, Classification]:
     """(category, phenomenon, record): the agent's choice, or the classifier's best guess."""
     if new.category or new.phenomenon:
-        record = {"source": "agent", "confirmed": True, "suggestions": []}
+        record: Classification = {"source": "agent", "confirmed": True, "suggestions": []}
         return new.category, new.phenomenon, record
     text = " ".join(x for x in (new.description, new.expected_result) if x)
     suggestions = classify(text, catalog, limit=SUGGESTIONS_KEPT)
@@ -122,7 +122,7 @@ def assess(
         due_at=deadlines.due_at,
         progress_due_at=deadlines.progress_due_at,
         final_due_at=deadlines.final_due_at,
-        extra={"slaRule": deadlines.rule},
+        sla_rule=deadlines.rule,
         answer=new.answer,
         status="answered" if new.answer else "accepted",
     )

@@ -101,7 +101,7 @@ def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Tic
     """Record the breach for reporting: `breached`, and which duty was missed."""
     name = str(duty.details.get("duty", "reply"))
     for _ in range(3):
-        overdue = sorted({*ticket.extra.get("overdueDuties", []), name})
+        overdue = tuple(sorted({*ticket.overdue_duties, name}))
         event = HistoryEvent(
             now,
             "sweep",
@@ -112,9 +112,7 @@ def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Tic
             {"duty": name, "dueAt": duty.at.isoformat()},
             ticket.version + 1,
         )
-        after = ticket.with_changes(
-            breached=True, updated_at=now, extra={**ticket.extra, "overdueDuties": overdue}
-        )
+        after = ticket.with_changes(breached=True, updated_at=now, overdue_duties=overdue)
         stored = deps.repo.save_change(ticket, after, event, due_at=agenda.next_due_of(after))
         if stored is not None:
             return stored

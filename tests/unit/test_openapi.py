@@ -556,7 +556,8 @@ def test_tickets_along_the_lifecycle_validate_against_ticket() -> None:
         classification={"source": "agent", "confirmed": True, "suggestions": []},
         duties_done={"leaderApproval": "2026-11-23T16:00:00+08:00"},
         missing_fields=("handsetModel",),
-        extra={"slaRule": "level:B", "overdueDuties": ["reply", "progress_report"]},
+        sla_rule="level:B",
+        overdue_duties=("reply", "progress_report"),
     )
     validator.validate(ticket.to_api())
     path = [
