@@ -7,21 +7,29 @@ audit entry) in one transaction, conditional on the version read: nothing is upd
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    AttributeDeserializationError,
+    DoesNotExist,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.expressions.update import Action
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.declared import specs
+from chalicelib.domain.declared import Unreadable, specs
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.values import parse_storage_time, storage_time
+from chalicelib.logs import logger
 
+from . import aws
 from .models import AuditModel, EventModel, IdempotencyModel, TicketModel
 from .query import connection, time_range
 
@@ -89,6 +97,65 @@ def from_model(m: TicketModel) -> Ticket:
         stored = getattr(m, spec.wire)
         values[spec.name] = spec.decode(legacy.get(spec.wire) if stored is None else stored)
     return Ticket(**values)
+
+
+@dataclass(frozen=True)
+class UnreadableTicket:
+    """A stored item that is not a ticket this code can read: set aside, never served."""
+
+    ticket_id: str
+    version: str  # the stored version as text, "?" when there is none
+    reason: str  # which attribute and why; never the stored value
+    stored_version: dict[str, Any] | None  # the raw attribute value, to write conditionally
+
+
+class TicketUnreadableError(Exception):
+    def __init__(self, item: UnreadableTicket) -> None:
+        super().__init__(f"ticket {item.ticket_id} is unreadable ({item.reason})")
+        self.item = item
+
+
+def decode(raw: dict[str, Any]) -> Ticket | UnreadableTicket:
+    """One stored item, decoded on its own: the ticket, or why it is set aside."""
+    try:
+        return from_model(TicketModel.from_raw_data(raw))
+    except Unreadable as err:
+        reason = str(err)
+    except AttributeDeserializationError as err:
+        reason = str(err)  # names the attribute and the stored type, not the value
+    except Exception as err:
+        reason = f"item: {type(err).__name__}"
+    stored_version = raw.get("version")
+    number = (stored_version or {}).get("N")
+    item = UnreadableTicket(
+        ticket_id=str((raw.get("id") or {}).get("S", "?")),
+        version=str(number) if number is not None else "?",
+        reason=reason,
+        stored_version=stored_version,
+    )
+    logger.error(
+        "a stored ticket does not decode; it is set aside",
+        extra={"ticketId": item.ticket_id, "version": item.version, "reason": reason},
+    )
+    return item
+
+
+def _decode_all(
+    raws: Iterable[dict[str, Any]],
+) -> tuple[list[Ticket], list[UnreadableTicket]]:
+    good: list[Ticket] = []
+    bad: list[UnreadableTicket] = []
+    for raw in raws:
+        result = decode(raw)
+        (good if isinstance(result, Ticket) else bad).append(result)  # type: ignore[arg-type]
+    return good, bad
+
+
+def _raw(results: ResultIterator[TicketModel]) -> Iterator[dict[str, Any]]:
+    """The raw items of a query, so that each is decoded on its own: one bad item must not
+    fail the page (pynamodb would map them all with `from_raw_data`)."""
+    results._map_fn = None
+    return iter(results)  # type: ignore[arg-type]
 
 
 def event_model(ticket_id: str, event: HistoryEvent) -> EventModel:
@@ -175,10 +242,17 @@ class TicketRepository:
         raise IdempotencyReplay(record.ticketId)
 
     def get(self, ticket_id: str, consistent: bool = False) -> Ticket | None:
-        try:
-            return from_model(TicketModel.get(ticket_id, consistent_read=consistent))
-        except DoesNotExist:
+        """The ticket, None if there is none; raises TicketUnreadableError if it is stored but
+        does not decode."""
+        table = TicketModel._get_connection()
+        data = table.get_item(ticket_id, consistent_read=consistent)
+        raw = data.get("Item")
+        if raw is None:
             return None
+        result = decode(raw)
+        if isinstance(result, UnreadableTicket):
+            raise TicketUnreadableError(result)
+        return result
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
         return [
@@ -270,8 +344,9 @@ class TicketRepository:
         limit: int,
         cursor: dict[str, Any] | None,
         filters: Sequence[tuple[str, str | bool]] = (),
-    ) -> tuple[list[Ticket], dict[str, Any] | None]:
-        """One page of an index, newest first, between start and end (createdAt)."""
+    ) -> tuple[list[Ticket], dict[str, Any] | None, list[UnreadableTicket]]:
+        """One page of an index, newest first, between start and end (createdAt): the tickets,
+        the cursor, and the items that did not decode (left out)."""
         idx = getattr(TicketModel, index)
         condition = time_range(TicketModel.createdAt, start, end)
         filter_condition = None
@@ -287,12 +362,12 @@ class TicketRepository:
             page_size=limit,
             last_evaluated_key=cursor,
         )
-        items = [from_model(m) for m in results]
-        return items, results.last_evaluated_key
+        items, unreadable = _decode_all(_raw(results))
+        return items, results.last_evaluated_key, unreadable
 
     def due_tickets(
         self, now: datetime, limit: int, cursor: dict[str, Any] | None
-    ) -> tuple[list[Ticket], dict[str, Any] | None]:
+    ) -> tuple[list[Ticket], dict[str, Any] | None, list[UnreadableTicket]]:
         """One page of tickets whose next due instant has passed (sparse index, no scan; the
         index projects the whole ticket, possibly a moment behind the table)."""
         results = TicketModel.due_index.query(
@@ -302,7 +377,8 @@ class TicketRepository:
             page_size=limit,
             last_evaluated_key=cursor,
         )
-        return [from_model(m) for m in results], results.last_evaluated_key
+        items, unreadable = _decode_all(_raw(results))
+        return items, results.last_evaluated_key, unreadable
 
     def set_next_due(self, ticket_id: str, due_at: datetime | None, version: int) -> bool:
         """Move a ticket on the due-index, if it is still at `version` (else whoever changed
@@ -318,4 +394,25 @@ class TicketRepository:
             if err.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
+        return True
+
+    def take_off_due(self, item: UnreadableTicket) -> bool:
+        """Remove an unreadable ticket from the due-index, unless it was rewritten meanwhile
+        (its stored version, whatever its type, is still the one seen; or still absent)."""
+        names = {"#v": "version"}
+        args: dict[str, Any] = {"ExpressionAttributeNames": names}
+        if item.stored_version is None:
+            args["ConditionExpression"] = "attribute_not_exists(#v)"
+        else:
+            args["ConditionExpression"] = "#v = :v"
+            args["ExpressionAttributeValues"] = {":v": item.stored_version}
+        try:
+            aws.dynamodb().update_item(
+                TableName=TicketModel.Meta.table_name,
+                Key={"id": {"S": item.ticket_id}},
+                UpdateExpression="REMOVE dueKey, nextDueAt",
+                **args,
+            )
+        except aws.dynamodb().exceptions.ConditionalCheckFailedException:
+            return False
         return True

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.tickets_repo import HistoryEvent
+from chalicelib.adapters.tickets_repo import HistoryEvent, TicketUnreadableError, UnreadableTicket
 from chalicelib.domain.duties import Duty
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
@@ -31,13 +31,32 @@ def run(deps: Deps, max_pages: int = 100, page_size: int = PAGE) -> dict[str, An
     stats: Counter[str] = Counter()
     cursor: dict[str, Any] | None = None
     for _ in range(max_pages):
-        tickets, cursor = deps.repo.due_tickets(now, page_size, cursor)
+        tickets, cursor, unreadable = deps.repo.due_tickets(now, page_size, cursor)
         stats["read"] += len(tickets)
         for ticket in tickets:
-            process(ticket, now, deps, stats)
+            try:
+                process(ticket, now, deps, stats)
+            except TicketUnreadableError as err:  # it went bad since the index copy was read
+                unreadable.append(err.item)
+        set_aside(unreadable, deps, stats)
         if cursor is None:
             break
-    return {k: stats[k] for k in ("read", "sent", "breached", "repaired", "stale")}
+    keys = ("read", "sent", "breached", "repaired", "stale", "set_aside")
+    return {k: stats[k] for k in keys}
+
+
+def set_aside(unreadable: list[UnreadableTicket], deps: Deps, stats: Counter[str]) -> None:
+    """Take tickets that do not decode off the due-index (so no sweep reads them again until
+    someone rewrites them) and tell the operators once."""
+    for item in unreadable:
+        try:
+            deps.repo.take_off_due(item)
+        except Exception:
+            logger.exception(
+                "taking a ticket off the due-index failed", extra={"ticketId": item.ticket_id}
+            )
+        stats["set_aside"] += 1
+    notifications.set_aside(unreadable, deps)
 
 
 def process(ticket: Ticket, now: datetime, deps: Deps, stats: Counter[str]) -> None:

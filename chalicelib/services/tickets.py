@@ -11,9 +11,13 @@ from typing import Any
 
 from chalicelib.adapters.audit_repo import AuditEntry, audit_to_api
 from chalicelib.adapters.query import decode_cursor, encode_cursor
-from chalicelib.adapters.tickets_repo import HistoryEvent, IdempotencyReplay
+from chalicelib.adapters.tickets_repo import (
+    HistoryEvent,
+    IdempotencyReplay,
+    TicketUnreadableError,
+)
 from chalicelib.domain.auth import can_see, require_role
-from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
+from chalicelib.domain.errors import FieldError, NotFound, Unavailable, ValidationFailed
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.tickets import CatalogView, Ticket, body_fingerprint, parse_new_ticket
 from chalicelib.domain.validation import LANDLINE, MOBILE, Checker, normalize_phone
@@ -106,6 +110,22 @@ def get_ticket(caller: Caller, ticket_id: str, deps: Deps) -> Ticket:
     ticket = _visible(caller, ticket_id, deps)
     deps.audit.record([_audit(caller, "read", ticket.id, deps.clock())])
     return ticket
+
+
+# An unreadable ticket: how long a client should wait before asking again (operators are told).
+UNREADABLE_RETRY_AFTER = 3600
+
+
+def unreadable(err: TicketUnreadableError, deps: Deps) -> Unavailable:
+    """What any request that needed an unreadable ticket answers (README, API): 503, code
+    `ticket_unreadable`, after the operators are told (once per ticket and version)."""
+    notifications.set_aside([err.item], deps)
+    return Unavailable(
+        f"ticket {err.item.ticket_id} is stored in a form this service cannot read; the "
+        "operators have been told",
+        retry_after=UNREADABLE_RETRY_AFTER,
+        code="ticket_unreadable",
+    )
 
 
 def _visible(caller: Caller, ticket_id: str, deps: Deps) -> Ticket:
@@ -249,7 +269,7 @@ def _query(
     rest = [(k, v) for k, v in filters.items() if k != key]
     if index != "month_index":
         assert hash_value is not None
-        items, lek = deps.repo.query(
+        items, lek, unreadable = deps.repo.query(
             index,
             hash_value,
             start=q.start,
@@ -258,6 +278,7 @@ def _query(
             cursor=q.cursor,
             filters=rest,
         )
+        notifications.set_aside(unreadable, deps)
         return items, encode_cursor(lek) if lek else None
     return _walk_months(rest, q, deps)
 
@@ -272,7 +293,7 @@ def _walk_months(
     lek = (q.cursor or {}).get("k")
     items: list[Ticket] = []
     while month >= _month(floor):
-        page, lek = deps.repo.query(
+        page, lek, unreadable = deps.repo.query(
             "month_index",
             month,
             start=q.start,
@@ -282,6 +303,7 @@ def _walk_months(
             filters=rest,
         )
         items.extend(page)
+        notifications.set_aside(unreadable, deps)
         if len(items) >= q.limit:
             if lek is None:
                 month = _previous_month(month)

@@ -1,5 +1,5 @@
 """The ticket's fields, declared once: storage round-trips, responses match the view model,
-internal fields never show."""
+internal fields never show, and an item that does not decode is set aside, not raised."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.adapters.models import TicketModel
-from chalicelib.adapters.tickets_repo import from_model, to_model
+from chalicelib.adapters.tickets_repo import UnreadableTicket, decode, to_model
 from chalicelib.domain.declared import IsoInstant, specs
 from chalicelib.domain.tickets import Complainant, Ticket, ticket_view_model
 
@@ -229,14 +228,37 @@ TICKETS = st.fixed_dictionaries(
 def test_any_ticket_round_trips_through_its_stored_form(t: Ticket) -> None:
     raw = to_model(t).serialize()
 
-    assert from_model(TicketModel.from_raw_data(raw)) == t
+    assert decode(raw) == t
+
+
+# -- what is already stored ----------------------------------------------------------------------
+
+
+def test_an_item_that_does_not_decode_is_set_aside_without_its_values() -> None:
+    raw = to_model(rich_ticket()).serialize()
+    raw["createdAt"] = {"S": "1-01-01T00:00:00.000000Z"}
+    bad = decode(raw)
+    assert isinstance(bad, UnreadableTicket)
+    assert (bad.ticket_id, bad.version) == ("T01JD7Z9", "7")
+    assert bad.reason.startswith("createdAt") and "1-01-01" not in bad.reason
+
+    raw = to_model(rich_ticket()).serialize()
+    raw["version"] = {"S": "seven"}
+    bad = decode(raw)
+    assert isinstance(bad, UnreadableTicket) and bad.version == "?"
+    assert bad.stored_version == {"S": "seven"} and "seven" not in bad.reason
+
+    raw = to_model(rich_ticket()).serialize()
+    del raw["description"]
+    bad = decode(raw)
+    assert isinstance(bad, UnreadableTicket) and bad.reason == "description: missing"
 
 
 def test_fields_older_items_kept_in_extra_are_read() -> None:
     raw = to_model(rich_ticket().with_changes(sla_rule=None, last_escalation=None)).serialize()
     raw["extra"] = {"S": '{"slaRule": "level:C", "lastEscalation": "3:2"}'}
 
-    t = from_model(TicketModel.from_raw_data(raw))
+    t = decode(raw)
 
     assert isinstance(t, Ticket) and (t.sla_rule, t.last_escalation) == ("level:C", "3:2")
     assert "extra" not in to_model(t).serialize()
