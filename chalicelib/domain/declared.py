@@ -6,7 +6,8 @@ metadata:
 - `api`: `True` (always in responses, null when unset), `"optional"` (omitted when None) or
   `False` (internal: never in a response);
 - `codec`: how the field is stored, when its type alone does not say (see `Codec`);
-- `doc`: a description for the API schema.
+- `doc`: a description for the API schema;
+- `choices`: the values a text field (or each item of a list of text) may take, for the schema.
 
 The wire name is the camelCase of the Python name, derived, never typed. From the declaration
 come the pynamodb attributes (adapters/models.py), `to_model` / `from_model`
@@ -66,8 +67,9 @@ def field(
     api: ApiMode = True,
     codec: Codec | None = None,
     doc: str | None = None,
+    choices: tuple[str, ...] | None = None,
 ) -> Any:
-    metadata = {"api": api, "codec": codec, "doc": doc}
+    metadata = {"api": api, "codec": codec, "doc": doc, "choices": choices}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -161,6 +163,7 @@ class Spec:
     api: ApiMode
     codec: Codec
     doc: str | None
+    choices: tuple[str, ...] | None
 
     def encode(self, value: Any) -> Any:
         """The stored form; None for an unset value or an empty collection that is the default."""
@@ -207,6 +210,7 @@ def specs(cls: type) -> tuple[Spec, ...]:
                 api=meta.get("api", True),
                 codec=meta.get("codec") or _codec_for(hint),
                 doc=meta.get("doc"),
+                choices=meta.get("choices"),
             )
         )
     return tuple(out)

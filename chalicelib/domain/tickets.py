@@ -20,8 +20,10 @@ from .vocabulary import (
     COMPLAINANT_TYPES,
     FLAGS,
     KINDS,
+    PRIORITIES,
     REPLY_METHODS,
     SOURCES,
+    STATUSES,
 )
 
 MAX_BODY_BYTES = 64 * 1024
@@ -288,16 +290,16 @@ class Ticket:
 
     id: str
     version: int = field(doc="Send as If-Match.")
-    kind: str
-    status: str
-    channel: str
+    kind: str = field(choices=KINDS)
+    status: str = field(choices=STATUSES)
+    channel: str = field(choices=CHANNELS)
     complainant: Complainant = field(codec=COMPLAINANT)
     service_number: str
     description: str
     created_at: datetime
     updated_at: datetime
     created_by: str
-    source: str | None = field(default=None, api="optional")
+    source: str | None = field(default=None, api="optional", choices=SOURCES)
     category: str | None = None
     phenomenon: str | None = None
     occurred_at: datetime | None = field(default=None, api="optional")
@@ -305,7 +307,7 @@ class Ticket:
     expected_result: str | None = field(default=None, api="optional")
     fields: dict[str, Any] = field(default_factory=dict)
     urgent: bool = False
-    flags: tuple[str, ...] = ()
+    flags: tuple[str, ...] = field(default=(), choices=FLAGS)
     classification: Classification | None = field(
         default=None, api="optional", doc="How it was classified."
     )
@@ -322,7 +324,7 @@ class Ticket:
         "duty name.",
     )
     escalation_level: int = 0
-    priority: str = "normal"
+    priority: str = field(default="normal", choices=PRIORITIES)
     emergency: bool = False
     escalated: bool = False
     blacklisted: bool = False

@@ -12,7 +12,7 @@ import functools
 import types
 import typing
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -81,6 +81,9 @@ def view_model(record: type, derived: Any) -> type[BaseModel]:
         if spec.api is False:
             continue
         hint = _type(spec.hint)
+        if spec.choices:
+            choice: Any = Literal.__getitem__(spec.choices)
+            hint = list[choice] if spec.hint is not str else choice  # type: ignore[valid-type]
         if spec.api == "optional":
             fields[spec.name] = (
                 hint,

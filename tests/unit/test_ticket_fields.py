@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from chalicelib.adapters.tickets_repo import UnreadableTicket, decode, to_model
 from chalicelib.domain.declared import IsoInstant, specs
 from chalicelib.domain.tickets import Complainant, Ticket, ticket_view_model
+from chalicelib.domain.vocabulary import FLAGS, STATUSES
 
 NOW = datetime(2026, 11, 23, 8, 25, 42, 123456, tzinfo=UTC)
 AT = "2026-11-23T16:25:42+08:00"
@@ -123,6 +124,8 @@ def test_every_public_field_is_in_the_view_model_and_no_internal_one() -> None:
     assert {s.wire for s in PUBLIC} | {"workflow", "links"} == properties
     assert not {s.wire for s in INTERNAL} & properties
     assert schema["properties"]["createdAt"]["format"] == "date-time"
+    assert schema["properties"]["status"]["enum"] == list(STATUSES)
+    assert schema["properties"]["flags"]["items"]["enum"] == list(FLAGS)
     assert schema["additionalProperties"] is False
     assert ticket_view_model() is ticket_view_model()  # built once
 
