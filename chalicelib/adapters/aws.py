@@ -11,6 +11,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
@@ -26,6 +27,12 @@ def _client(service: str) -> Any:
 
     with _lock:  # botocore sessions are not thread-safe while they build clients
         return connection().session.create_client(service)
+
+
+def dynamodb() -> DynamoDBClient:
+    """For the few raw writes pynamodb cannot express (conditions on a value of any type)."""
+    client: DynamoDBClient = _client("dynamodb")
+    return client
 
 
 def sfn() -> SFNClient:

@@ -5,6 +5,8 @@ Times are stored as UTC ISO 8601 strings so they sort as they compare.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -17,6 +19,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib import config
+from chalicelib.domain.declared import specs
+from chalicelib.domain.tickets import Ticket
 
 
 class _Index(GlobalSecondaryIndex):
@@ -87,78 +91,41 @@ class DueIndex(GlobalSecondaryIndex):
     nextDueAt = UnicodeAttribute(range_key=True)
 
 
-class TicketModel(Model):
-    """One item per ticket. Key: id = ticket id (ULID, sortable by intake time)."""
+_ATTRIBUTE = {
+    "text": UnicodeAttribute,
+    "number": NumberAttribute,
+    "bool": BooleanAttribute,
+    "list": ListAttribute,
+    "json": JSONAttribute,
+}
+
+
+def _ticket_attributes() -> Any:
+    """A mixin holding one attribute per declared ticket field but the key, named by its wire
+    name (chalicelib/domain/tickets.py declares them; nothing here lists them again)."""
+    attributes = {
+        spec.wire: _ATTRIBUTE[spec.codec.stored_as](null=not spec.required)
+        for spec in specs(Ticket)
+        if spec.name != "id"
+    }
+    return type("TicketAttributes", (), attributes)
+
+
+class TicketModel(_ticket_attributes(), Model):  # type: ignore[misc]
+    """One item per ticket. Key: id = ticket id (ULID, sortable by intake time). Beside the
+    declared fields, storage-only attributes: `month` (month-index), `dueKey` / `nextDueAt`
+    (due-index), `breachedKey` (breached-index) and `extra` (read only: older items kept
+    some fields there)."""
 
     class Meta:
         table_name = config.tickets_table()
 
     id = UnicodeAttribute(hash_key=True)
-    version = NumberAttribute()
-    kind = UnicodeAttribute()
-    status = UnicodeAttribute()
-    channel = UnicodeAttribute()
-    source = UnicodeAttribute(null=True)
-    complainant = JSONAttribute()
-    serviceNumber = UnicodeAttribute()
-    category = UnicodeAttribute(null=True)
-    phenomenon = UnicodeAttribute(null=True)
-    description = UnicodeAttribute()
-    occurredAt = UnicodeAttribute(null=True)
-    location = JSONAttribute(null=True)
-    expectedResult = UnicodeAttribute(null=True)
-    fields = JSONAttribute(null=True)
-    urgent = BooleanAttribute(default=False)
-    flags = ListAttribute(null=True)
-    classification = JSONAttribute(null=True)
-    slaLevel = UnicodeAttribute(null=True)
-    dueAt = UnicodeAttribute(null=True)
-    stepDueAt = UnicodeAttribute(null=True)
-    progressDueAt = UnicodeAttribute(null=True)
-    finalDueAt = UnicodeAttribute(null=True)
-    breached = BooleanAttribute(default=False)
-    breachedKey = UnicodeAttribute(null=True)
-    escalationLevel = NumberAttribute(default=0)
-    priority = UnicodeAttribute(default="normal")
-    emergency = BooleanAttribute(default=False)
-    escalated = BooleanAttribute(default=False)
-    blacklisted = BooleanAttribute(default=False)
-    department = UnicodeAttribute(null=True)
-    departments = ListAttribute(null=True)
-    repeatOf = UnicodeAttribute(null=True)
-    appealOf = UnicodeAttribute(null=True)
-    bulletinId = UnicodeAttribute(null=True)
-    answerScript = UnicodeAttribute(null=True)
-    route = UnicodeAttribute(null=True)
-    missingFields = ListAttribute(null=True)
-    step = UnicodeAttribute(null=True)
-    stepSeq = NumberAttribute(default=0)
-    stepStartedAt = UnicodeAttribute(null=True)
-    escalationCriteria = ListAttribute(null=True)
-    standardSolution = UnicodeAttribute(null=True)
-    emergencyRecord = JSONAttribute(null=True)
-    dutiesDone = JSONAttribute(null=True)
-    taskToken = UnicodeAttribute(null=True)
-    tokenEscalation = NumberAttribute(default=0)
-    outbox = JSONAttribute(null=True)
-    workflowInput = UnicodeAttribute(null=True)
-    answer = UnicodeAttribute(null=True)
-    dispatchedBy = UnicodeAttribute(null=True)
-    transfers = NumberAttribute(default=0)
-    rounds = NumberAttribute(default=0)
-    resolution = JSONAttribute(null=True)
-    reply = JSONAttribute(null=True)
-    revisit = JSONAttribute(null=True)
-    closing = JSONAttribute(null=True)
-    workflowStatus = UnicodeAttribute(default="pending")
-    executionArn = UnicodeAttribute(null=True)
-    extra = JSONAttribute(null=True)
-    createdAt = UnicodeAttribute()
-    updatedAt = UnicodeAttribute()
-    createdBy = UnicodeAttribute()
     month = UnicodeAttribute()
     dueKey = UnicodeAttribute(null=True)
     nextDueAt = UnicodeAttribute(null=True)
+    breachedKey = UnicodeAttribute(null=True)
+    extra = JSONAttribute(null=True)
 
     status_index = StatusIndex()
     department_index = DepartmentIndex()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.values import storage_time
@@ -44,6 +44,21 @@ class NoticeRepository:
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return None
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def claim_once(self, ticket_id: str, key: str, now: datetime) -> bool:
+        """True the first time `key` is claimed for the ticket (kept `KEEP`; `sent` or `release`
+        it after), False after: a plain conditional write, for notices about items that may
+        lack a readable version."""
+        m = NoticeModel(
+            ticket_id, key, status="claimed", leaseUntil=storage_time(now), expiresAt=now + KEEP
+        )
+        try:
+            m.save(condition=NoticeModel.key.does_not_exist())
+        except PutError as err:
+            if err.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
         return True

@@ -7,21 +7,35 @@ audit entry) in one transaction, conditional on the version read: nothing is upd
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    AttributeDeserializationError,
+    DoesNotExist,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.expressions.update import Action
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.declared import Unreadable, specs
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.records import HistoryEvent, IdempotencyReplay
-from chalicelib.domain.tickets import Complainant, Ticket
+from chalicelib.domain.records import (
+    HistoryEvent,
+    IdempotencyReplay,
+    TicketUnreadableError,
+    UnreadableTicket,
+)
+from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.values import parse_storage_time, storage_time
+from chalicelib.logs import logger
 
+from . import aws
 from .models import AuditModel, EventModel, IdempotencyModel, TicketModel
 from .query import connection, time_range
 
@@ -36,156 +50,68 @@ class Page:
     next_cursor: str | None
 
 
-def _opt_time(value: str | None) -> datetime | None:
-    return parse_storage_time(value) if value else None
-
-
-def _opt_store(value: datetime | None) -> str | None:
-    return storage_time(value) if value is not None else None
-
-
 def to_model(t: Ticket) -> TicketModel:
-    m = TicketModel(
+    model = TicketModel(
         t.id,
-        version=t.version,
-        kind=t.kind,
-        status=t.status,
-        channel=t.channel,
-        source=t.source,
-        complainant=t.complainant.to_api(),
-        serviceNumber=t.service_number,
-        category=t.category,
-        phenomenon=t.phenomenon,
-        description=t.description,
-        occurredAt=_opt_store(t.occurred_at),
-        location=t.location,
-        expectedResult=t.expected_result,
-        fields=t.fields or None,
-        urgent=t.urgent,
-        flags=list(t.flags) or None,
-        classification=t.classification,
-        slaLevel=t.sla_level,
-        dueAt=_opt_store(t.due_at),
-        stepDueAt=_opt_store(t.step_due_at),
-        progressDueAt=_opt_store(t.progress_due_at),
-        finalDueAt=_opt_store(t.final_due_at),
-        breached=t.breached,
-        breachedKey=BREACHED_KEY if t.breached else None,
-        escalationLevel=t.escalation_level,
-        priority=t.priority,
-        emergency=t.emergency,
-        escalated=t.escalated,
-        blacklisted=t.blacklisted,
-        department=t.department,
-        departments=list(t.departments) or None,
-        repeatOf=t.repeat_of,
-        appealOf=t.appeal_of,
-        bulletinId=t.bulletin_id,
-        answerScript=t.answer_script,
-        route=t.route,
-        missingFields=list(t.missing_fields) or None,
-        step=t.step,
-        stepSeq=t.step_seq,
-        stepStartedAt=_opt_store(t.step_started_at),
-        escalationCriteria=list(t.escalation_criteria) or None,
-        standardSolution=t.standard_solution,
-        emergencyRecord=t.emergency_record,
-        dutiesDone=t.duties_done or None,
-        taskToken=t.task_token,
-        tokenEscalation=t.token_escalation,
-        outbox=t.outbox,
-        workflowInput=t.workflow_input,
-        answer=t.answer,
-        dispatchedBy=t.dispatched_by,
-        transfers=t.transfers,
-        rounds=t.rounds,
-        resolution=t.resolution,
-        reply=t.reply,
-        revisit=t.revisit,
-        closing=t.closing,
-        workflowStatus=t.workflow_status,
-        executionArn=t.execution_arn,
-        extra=t.extra or None,
-        createdAt=storage_time(t.created_at),
-        updatedAt=storage_time(t.updated_at),
-        createdBy=t.created_by,
-        month=storage_time(t.created_at)[:7],
+        **{s.wire: s.encode(getattr(t, s.name)) for s in specs(Ticket) if s.name != "id"},
     )
-    return m
+    model.breachedKey = BREACHED_KEY if t.breached else None
+    model.month = storage_time(t.created_at)[:7]
+    return model
 
 
 def from_model(m: TicketModel) -> Ticket:
-    c = m.complainant or {}
-    return Ticket(
-        id=m.id,
-        version=int(m.version),
-        kind=m.kind,
-        status=m.status,
-        channel=m.channel,
-        source=m.source,
-        complainant=Complainant(
-            name=c.get("name", ""),
-            type=c.get("type", "ordinary"),
-            contact_number=c.get("contactNumber", ""),
-            reply_method=c.get("replyMethod", "phone"),
-            address=c.get("address"),
-        ),
-        service_number=m.serviceNumber,
-        category=m.category,
-        phenomenon=m.phenomenon,
-        description=m.description,
-        occurred_at=_opt_time(m.occurredAt),
-        location=m.location,
-        expected_result=m.expectedResult,
-        fields=m.fields or {},
-        urgent=bool(m.urgent),
-        flags=tuple(m.flags or ()),
-        classification=m.classification,
-        sla_level=m.slaLevel,
-        due_at=_opt_time(m.dueAt),
-        step_due_at=_opt_time(m.stepDueAt),
-        progress_due_at=_opt_time(m.progressDueAt),
-        final_due_at=_opt_time(m.finalDueAt),
-        breached=bool(m.breached),
-        escalation_level=int(m.escalationLevel or 0),
-        priority=m.priority or "normal",
-        emergency=bool(m.emergency),
-        escalated=bool(m.escalated),
-        blacklisted=bool(m.blacklisted),
-        department=m.department,
-        departments=tuple(m.departments or ()),
-        repeat_of=m.repeatOf,
-        appeal_of=m.appealOf,
-        bulletin_id=m.bulletinId,
-        answer_script=m.answerScript,
-        route=m.route,
-        missing_fields=tuple(m.missingFields or ()),
-        step=m.step,
-        step_seq=int(m.stepSeq or 0),
-        step_started_at=_opt_time(m.stepStartedAt),
-        escalation_criteria=tuple(m.escalationCriteria or ()),
-        standard_solution=m.standardSolution,
-        emergency_record=m.emergencyRecord,
-        duties_done=m.dutiesDone or {},
-        task_token=m.taskToken,
-        token_escalation=int(m.tokenEscalation or 0),
-        outbox=m.outbox,
-        workflow_input=m.workflowInput,
-        answer=m.answer,
-        dispatched_by=m.dispatchedBy,
-        transfers=int(m.transfers or 0),
-        rounds=int(m.rounds or 0),
-        resolution=m.resolution,
-        reply=m.reply,
-        revisit=m.revisit,
-        closing=m.closing,
-        workflow_status=m.workflowStatus or "pending",
-        execution_arn=m.executionArn,
-        extra=m.extra or {},
-        created_at=parse_storage_time(m.createdAt),
-        updated_at=parse_storage_time(m.updatedAt),
-        created_by=m.createdBy,
+    """The ticket of a stored item; raises `declared.Unreadable` naming the attribute that does
+    not decode. Items written before a field was declared may hold it in `extra`."""
+    legacy = m.extra if isinstance(m.extra, dict) else {}
+    values = {}
+    for spec in specs(Ticket):
+        stored = getattr(m, spec.wire)
+        values[spec.name] = spec.decode(legacy.get(spec.wire) if stored is None else stored)
+    return Ticket(**values)
+
+
+def decode(raw: dict[str, Any]) -> Ticket | UnreadableTicket:
+    """One stored item, decoded on its own: the ticket, or why it is set aside."""
+    try:
+        return from_model(TicketModel.from_raw_data(raw))
+    except Unreadable as err:
+        reason = str(err)
+    except AttributeDeserializationError as err:
+        reason = str(err)  # names the attribute and the stored type, not the value
+    except Exception as err:
+        reason = f"item: {type(err).__name__}"
+    stored_version = raw.get("version")
+    number = (stored_version or {}).get("N")
+    item = UnreadableTicket(
+        ticket_id=str((raw.get("id") or {}).get("S", "?")),
+        version=str(number) if number is not None else "?",
+        reason=reason,
+        stored_version=stored_version,
     )
+    logger.error(
+        "a stored ticket does not decode; it is set aside",
+        extra={"ticketId": item.ticket_id, "version": item.version, "reason": reason},
+    )
+    return item
+
+
+def _decode_all(
+    raws: Iterable[dict[str, Any]],
+) -> tuple[list[Ticket], list[UnreadableTicket]]:
+    good: list[Ticket] = []
+    bad: list[UnreadableTicket] = []
+    for raw in raws:
+        result = decode(raw)
+        (good if isinstance(result, Ticket) else bad).append(result)  # type: ignore[arg-type]
+    return good, bad
+
+
+def _raw(results: ResultIterator[TicketModel]) -> Iterator[dict[str, Any]]:
+    """The raw items of a query, so that each is decoded on its own: one bad item must not
+    fail the page (pynamodb would map them all with `from_raw_data`)."""
+    results._map_fn = None
+    return iter(results)  # type: ignore[arg-type]
 
 
 def event_model(ticket_id: str, event: HistoryEvent) -> EventModel:
@@ -272,10 +198,17 @@ class TicketRepository:
         raise IdempotencyReplay(record.ticketId)
 
     def get(self, ticket_id: str, consistent: bool = False) -> Ticket | None:
-        try:
-            return from_model(TicketModel.get(ticket_id, consistent_read=consistent))
-        except DoesNotExist:
+        """The ticket, None if there is none; raises TicketUnreadableError if it is stored but
+        does not decode."""
+        table = TicketModel._get_connection()
+        data = table.get_item(ticket_id, consistent_read=consistent)
+        raw = data.get("Item")
+        if raw is None:
             return None
+        result = decode(raw)
+        if isinstance(result, UnreadableTicket):
+            raise TicketUnreadableError(result)
+        return result
 
     def history(self, ticket_id: str) -> list[HistoryEvent]:
         return [
@@ -367,8 +300,9 @@ class TicketRepository:
         limit: int,
         cursor: dict[str, Any] | None,
         filters: Sequence[tuple[str, str | bool]] = (),
-    ) -> tuple[list[Ticket], dict[str, Any] | None]:
-        """One page of an index, newest first, between start and end (createdAt)."""
+    ) -> tuple[list[Ticket], dict[str, Any] | None, list[UnreadableTicket]]:
+        """One page of an index, newest first, between start and end (createdAt): the tickets,
+        the cursor, and the items that did not decode (left out)."""
         idx = getattr(TicketModel, index)
         condition = time_range(TicketModel.createdAt, start, end)
         filter_condition = None
@@ -384,12 +318,12 @@ class TicketRepository:
             page_size=limit,
             last_evaluated_key=cursor,
         )
-        items = [from_model(m) for m in results]
-        return items, results.last_evaluated_key
+        items, unreadable = _decode_all(_raw(results))
+        return items, results.last_evaluated_key, unreadable
 
     def due_tickets(
         self, now: datetime, limit: int, cursor: dict[str, Any] | None
-    ) -> tuple[list[Ticket], dict[str, Any] | None]:
+    ) -> tuple[list[Ticket], dict[str, Any] | None, list[UnreadableTicket]]:
         """One page of tickets whose next due instant has passed (sparse index, no scan; the
         index projects the whole ticket, possibly a moment behind the table)."""
         results = TicketModel.due_index.query(
@@ -399,7 +333,8 @@ class TicketRepository:
             page_size=limit,
             last_evaluated_key=cursor,
         )
-        return [from_model(m) for m in results], results.last_evaluated_key
+        items, unreadable = _decode_all(_raw(results))
+        return items, results.last_evaluated_key, unreadable
 
     def set_next_due(self, ticket_id: str, due_at: datetime | None, version: int) -> bool:
         """Move a ticket on the due-index, if it is still at `version` (else whoever changed
@@ -415,4 +350,25 @@ class TicketRepository:
             if err.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise
+        return True
+
+    def take_off_due(self, item: UnreadableTicket) -> bool:
+        """Remove an unreadable ticket from the due-index, unless it was rewritten meanwhile
+        (its stored version, whatever its type, is still the one seen; or still absent)."""
+        names = {"#v": "version"}
+        args: dict[str, Any] = {"ExpressionAttributeNames": names}
+        if item.stored_version is None:
+            args["ConditionExpression"] = "attribute_not_exists(#v)"
+        else:
+            args["ConditionExpression"] = "#v = :v"
+            args["ExpressionAttributeValues"] = {":v": item.stored_version}
+        try:
+            aws.dynamodb().update_item(
+                TableName=TicketModel.Meta.table_name,
+                Key={"id": {"S": item.ticket_id}},
+                UpdateExpression="REMOVE dueKey, nextDueAt",
+                **args,
+            )
+        except aws.dynamodb().exceptions.ConditionalCheckFailedException:
+            return False
         return True

@@ -18,6 +18,7 @@ from chalicelib.domain.errors import (
     Unavailable,
     ValidationFailed,
 )
+from chalicelib.domain.records import TicketUnreadableError
 from chalicelib.domain.tickets import MAX_BODY_BYTES
 from chalicelib.logs import logger
 from chalicelib.services.auth import principal_from_request
@@ -67,6 +68,8 @@ def render_error(err: DomainError) -> Response:
         extra["code"] = err.code
     if isinstance(err, Unavailable):
         headers["Retry-After"] = str(err.retry_after)
+        if err.code:
+            extra["code"] = err.code
     return problem(
         err.status,
         err.title,
@@ -135,6 +138,12 @@ def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
+        except TicketUnreadableError as err:  # any route that needed it: one clear problem
+            from chalicelib.services import context, tickets
+
+            refusal = tickets.unreadable(err, context.deps())
+            logger.warning("request refused", extra={"status": 503, "detail": refusal.detail})
+            return render_error(refusal)
         except DomainError as err:
             if err.status >= 500:
                 logger.warning(

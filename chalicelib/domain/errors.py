@@ -69,6 +69,7 @@ class Unavailable(DomainError):
     title = "Service unavailable"
     type_slug = "unavailable"
 
-    def __init__(self, detail: str, retry_after: int = 1) -> None:
+    def __init__(self, detail: str, retry_after: int = 1, code: str | None = None) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+        self.code = code

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from . import shapes
 from .auth import Principal, can_see, require_role
 from .errors import Conflict, FieldError, NotFound
 from .tickets import Ticket
 from .values import iso
+
+if TYPE_CHECKING:
+    from . import shapes
 
 MAX_TRANSFERS = 3
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
@@ -131,6 +133,8 @@ def decide(
             f" (step {ticket.step or 'none'}); allowed now: {', '.join(allowed_at(ticket.step))}",
             code="action_not_allowed",
         )
+    from . import shapes  # pydantic loads with the first request that needs it, not at import
+
     parsed = shapes.parse(shapes.ACTION_BODIES[action], body, catalog=catalog)
     decision: Decision = _DECIDERS[action](ticket, principal, parsed, catalog, now)
     return decision
@@ -326,7 +330,7 @@ def _revisit(
             "revisit", {"revisit": revisit}, "revisited", "archive", "satisfied", details
         )
     # An unhappy customer re-opens the flow: back to the department that handled it.
-    target = (t.resolution or {}).get("department") or t.department
+    target = (t.resolution["department"] if t.resolution else None) or t.department
     if not target:
         raise Conflict("there is no department to re-dispatch to", code="no_department")
     changes = {

@@ -68,3 +68,19 @@ class IdempotencyReplay(Exception):
     def __init__(self, ticket_id: str) -> None:
         super().__init__(ticket_id)
         self.ticket_id = ticket_id
+
+
+@dataclass(frozen=True)
+class UnreadableTicket:
+    """A stored item that is not a ticket this code can read: set aside, never served."""
+
+    ticket_id: str
+    version: str  # the stored version as text, "?" when there is none
+    reason: str  # which attribute and why; never the stored value
+    stored_version: dict[str, Any] | None  # the raw attribute value, to write conditionally
+
+
+class TicketUnreadableError(Exception):
+    def __init__(self, item: UnreadableTicket) -> None:
+        super().__init__(f"ticket {item.ticket_id} is unreadable ({item.reason})")
+        self.item = item

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
-from pydantic.alias_generators import to_camel
-
+from .declared import Codec, IsoInstant, declared, field, specs
 from .masking import mask_phone
 from .values import iso
-from .vocabulary import CLOSED_STATUSES
+from .vocabulary import (
+    CHANNELS,
+    CLOSED_STATUSES,
+    FLAGS,
+    KINDS,
+    PRIORITIES,
+    SOURCES,
+    STATUSES,
+)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -34,9 +39,21 @@ class Complainant:
             "contactNumber": self.contact_number,
             "replyMethod": self.reply_method,
         }
-        if self.address:
+        if self.address is not None:
             out["address"] = self.address
         return out
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Complainant:
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise TypeError("not a complainant")
+        return cls(
+            name=data["name"],
+            type=data.get("type", "ordinary"),
+            contact_number=data.get("contactNumber", ""),
+            reply_method=data.get("replyMethod", "phone"),
+            address=data.get("address"),
+        )
 
 
 def body_fingerprint(body: Any) -> str:
@@ -45,74 +62,177 @@ def body_fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Ticket:
-    id: str
-    version: int
+# Optional keys are declared in `total=False` subclasses: on Python 3.11, `NotRequired` is not
+# seen under `from __future__ import annotations`.
+class _Area(TypedDict):
+    area: str
+
+
+class Location(_Area, total=False):
+    landmark: str
+
+
+class Actor(TypedDict):
+    by: str
+    role: str
+    at: IsoInstant
+
+
+class Suggestion(TypedDict):
+    category: str
+    phenomenon: str | None
+    score: float
+
+
+class _Classified(TypedDict):
+    source: str
+    confirmed: bool
+    suggestions: list[Suggestion]
+
+
+class Classification(_Classified, total=False):
+    confirmedBy: str
+
+
+class Resolution(Actor):
+    cause: str
+    result: str
+    department: str | None
+
+
+class Reply(Actor):
+    content: str
+    method: str
+
+
+class Revisit(Actor):
+    satisfaction: str
+    comment: str | None
+
+
+class _Closed(Actor):
     kind: str
+
+
+class Closing(_Closed, total=False):
+    reason: str | None
+    analysis: str
+    caseLibrary: bool
+    noRevisitReason: str | None
+
+
+class EmergencyRecord(TypedDict):
+    declaredAt: IsoInstant
+    preAuthorisedActions: list[str]
+    dutiesDueAt: dict[str, IsoInstant]
+
+
+class WorkflowState(TypedDict):
     status: str
-    channel: str
-    complainant: Complainant
+    executionArn: str | None
+
+
+class Links(TypedDict):
+    self: str
+    history: str
+    workflow: str
+
+
+COMPLAINANT = Codec("json", lambda c: c.to_api(), lambda d: Complainant.from_api(d))
+
+
+@declared
+class Ticket:
+    """A ticket, declared once: storage, `to_api` and the API's view model follow from these
+    fields (chalicelib/domain/declared.py). `api=False` fields never reach a response."""
+
+    id: str
+    version: int = field(doc="Send as If-Match.")
+    kind: str = field(choices=KINDS)
+    status: str = field(choices=STATUSES)
+    channel: str = field(choices=CHANNELS)
+    complainant: Complainant = field(codec=COMPLAINANT)
     service_number: str
     description: str
     created_at: datetime
     updated_at: datetime
     created_by: str
-    source: str | None = None
+    source: str | None = field(default=None, api="optional", choices=SOURCES)
     category: str | None = None
     phenomenon: str | None = None
-    occurred_at: datetime | None = None
-    location: dict[str, str] | None = None
-    expected_result: str | None = None
+    occurred_at: datetime | None = field(default=None, api="optional")
+    location: Location | None = field(default=None, api="optional")
+    expected_result: str | None = field(default=None, api="optional")
     fields: dict[str, Any] = field(default_factory=dict)
     urgent: bool = False
-    flags: tuple[str, ...] = ()
-    classification: dict[str, Any] | None = None
+    flags: tuple[str, ...] = field(default=(), choices=FLAGS)
+    classification: Classification | None = field(
+        default=None, api="optional", doc="How it was classified."
+    )
     sla_level: str | None = None
+    sla_rule: str | None = field(default=None, api="optional", doc="The SLA rule that set `dueAt`.")
     due_at: datetime | None = None
-    step_due_at: datetime | None = None
-    progress_due_at: datetime | None = None
-    final_due_at: datetime | None = None
+    step_due_at: datetime | None = field(default=None, api="optional")
+    progress_due_at: datetime | None = field(default=None, api="optional")
+    final_due_at: datetime | None = field(default=None, api="optional")
     breached: bool = False
+    overdue_duties: tuple[str, ...] = field(
+        default=(),
+        doc="Duties the sweep found missed (why `breached`): `reply` (the promised time) or a "
+        "duty name.",
+    )
     escalation_level: int = 0
-    priority: str = "normal"
+    priority: str = field(default="normal", choices=PRIORITIES)
     emergency: bool = False
     escalated: bool = False
     blacklisted: bool = False
-    department: str | None = None
-    departments: tuple[str, ...] = ()
-    repeat_of: str | None = None
-    appeal_of: str | None = None
-    bulletin_id: str | None = None
-    answer_script: str | None = None
-    route: str | None = None
-    answer: str | None = None
-    missing_fields: tuple[str, ...] = ()
+    department: str | None = field(
+        default=None, api="optional", doc="The department holding it now."
+    )
+    departments: tuple[str, ...] = field(default=(), api=False)
+    repeat_of: str | None = field(default=None, api="optional")
+    appeal_of: str | None = field(default=None, api="optional")
+    bulletin_id: str | None = field(default=None, api="optional")
+    answer_script: str | None = field(default=None, api="optional")
+    route: str | None = field(
+        default=None, api="optional", doc="Department its phenomenon routes to."
+    )
+    answer: str | None = field(default=None, api="optional", doc="The answer given at intake.")
+    missing_fields: tuple[str, ...] = field(default=(), doc="Required dispatch fields unanswered.")
     # The human step the workflow waits for, its sequence number (guards callbacks) and token.
-    step: str | None = None
-    step_seq: int = 0
-    step_started_at: datetime | None = None
-    task_token: str | None = None
-    token_escalation: int = 0
+    step: str | None = field(
+        default=None, api="optional", doc="The step it waits at; absent once closed."
+    )
+    step_seq: int = field(default=0, api=False)
+    step_started_at: datetime | None = field(default=None, api="optional")
+    task_token: str | None = field(default=None, api=False)
+    token_escalation: int = field(default=0, api=False)
     # Completed steps' callback outputs by step sequence number, kept until the workflow is seen
     # to move past them.
-    outbox: dict[str, Any] | None = None
-    workflow_input: str | None = None
-    dispatched_by: str | None = None
+    outbox: dict[str, Any] | None = field(default=None, api=False)
+    workflow_input: str | None = field(default=None, api=False)
+    # `<step seq>:<level>` of the last ladder climb (a retried invocation does nothing), and the
+    # step that was overdue then.
+    last_escalation: str | None = field(default=None, api=False)
+    overdue_step: str | None = field(default=None, api=False)
+    dispatched_by: str | None = field(default=None, api="optional", doc="Who dispatched it last.")
     transfers: int = 0
-    rounds: int = 0
-    resolution: dict[str, Any] | None = None
-    reply: dict[str, Any] | None = None
-    revisit: dict[str, Any] | None = None
-    closing: dict[str, Any] | None = None
+    rounds: int = field(default=0, doc="Unsatisfied revisits.")
+    resolution: Resolution | None = field(default=None, api="optional")
+    reply: Reply | None = field(default=None, api="optional")
+    revisit: Revisit | None = field(default=None, api="optional")
+    closing: Closing | None = field(default=None, api="optional")
     escalation_criteria: tuple[str, ...] = ()
-    standard_solution: str | None = None
-    emergency_record: dict[str, Any] | None = None
+    standard_solution: str | None = field(
+        default=None, api="optional", doc="The catalog's, if escalated."
+    )
+    emergency_record: EmergencyRecord | None = field(default=None, api="optional")
     # Duties done (progress report, approval form, leader approval) → when, ISO 8601.
-    duties_done: dict[str, str] = field(default_factory=dict)
-    workflow_status: str = "pending"
-    execution_arn: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    duties_done: dict[str, IsoInstant] = field(
+        default_factory=dict, doc="Duties recorded done (`note` with `duty`), and when."
+    )
+    workflow_status: str = field(default="pending", api=False)
+    execution_arn: str | None = field(default=None, api=False)
 
     @property
     def closed(self) -> bool:
@@ -122,36 +242,18 @@ class Ticket:
         return replace(self, **changes)
 
     def to_api(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "version": self.version,
-            "kind": self.kind,
-            "status": self.status,
-            "channel": self.channel,
-            "complainant": self.complainant.to_api(),
-            "serviceNumber": self.service_number,
-            "category": self.category,
-            "phenomenon": self.phenomenon,
-            "description": self.description,
-            "fields": dict(self.fields),
-            "urgent": self.urgent,
-            "flags": list(self.flags),
-            "slaLevel": self.sla_level,
-            "dueAt": iso(self.due_at),
-            "breached": self.breached,
-            "escalationLevel": self.escalation_level,
-            "priority": self.priority,
-            "emergency": self.emergency,
-            "escalated": self.escalated,
-            "blacklisted": self.blacklisted,
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
-            "createdBy": self.created_by,
-            "missingFields": list(self.missing_fields),
-            "transfers": self.transfers,
-            "escalationCriteria": list(self.escalation_criteria),
-            "dutiesDone": dict(self.duties_done),
-            "rounds": self.rounds,
+        out: dict[str, Any] = {}
+        for spec in specs(Ticket):
+            value = getattr(self, spec.name)
+            if spec.api is False or (value is None and spec.api == "optional"):
+                continue
+            out[spec.wire] = _api_value(value)
+        out.update(self.derived())
+        return out
+
+    def derived(self) -> TicketDerived:
+        """Response members computed from the fields (`workflow`, `links`)."""
+        return {
             "workflow": {"status": self.workflow_status, "executionArn": self.execution_arn},
             "links": {
                 "self": f"/tickets/{self.id}",
@@ -159,35 +261,6 @@ class Ticket:
                 "workflow": f"/tickets/{self.id}/workflow",
             },
         }
-        optional = {
-            "source": self.source,
-            "occurredAt": iso(self.occurred_at),
-            "location": self.location,
-            "expectedResult": self.expected_result,
-            "classification": self.classification,
-            "stepDueAt": iso(self.step_due_at),
-            "progressDueAt": iso(self.progress_due_at),
-            "finalDueAt": iso(self.final_due_at),
-            "department": self.department,
-            "route": self.route,
-            "step": self.step,
-            "dispatchedBy": self.dispatched_by,
-            "resolution": self.resolution,
-            "reply": self.reply,
-            "revisit": self.revisit,
-            "closing": self.closing,
-            "repeatOf": self.repeat_of,
-            "appealOf": self.appeal_of,
-            "bulletinId": self.bulletin_id,
-            "answerScript": self.answer_script,
-            "answer": self.answer,
-            "stepStartedAt": iso(self.step_started_at),
-            "standardSolution": self.standard_solution,
-            "emergencyRecord": self.emergency_record,
-        }
-        out.update({k: v for k, v in optional.items() if v is not None})
-        out.update(self.extra)
-        return out
 
     def summary(self) -> str:
         """One line for notifications: never the complainant record, numbers masked."""
@@ -195,24 +268,27 @@ class Ticket:
         return mask_phone(f"[{self.category or 'unclassified'}] {text}")
 
 
-# stand-in: replaced by the field-list view at merge
-@functools.cache
-def ticket_view_model() -> type[BaseModel]:
-    """The ticket as every response shows it, as a pydantic model (camelCase aliases)."""
-    from .vocabulary import STATUSES
+class TicketDerived(TypedDict):
+    workflow: WorkflowState
+    links: Links
 
-    status: Any = Literal[STATUSES]
-    return create_model(
-        "Ticket",
-        __config__=ConfigDict(alias_generator=to_camel, populate_by_name=True),
-        __doc__="A ticket as every response shows it. Optional members are omitted, not null.",
-        id=(str, ...),
-        version=(int, Field(ge=1, description="Send it back as If-Match.")),
-        kind=(str, ...),
-        status=(status, ...),
-        channel=(str, ...),
-        service_number=(str, ...),
-        description=(str, ...),
-        created_at=(datetime, ...),
-        updated_at=(datetime, ...),
-    )
+
+def _api_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, Complainant):
+        return value.to_api()
+    return value
+
+
+def ticket_view_model() -> type[Any]:
+    """The pydantic model of a ticket as responses show it (camelCase, instants as date-time
+    strings), built from the declaration on first call and cached; pydantic is imported only
+    then, never on the request path."""
+    from .view_model import view_model
+
+    return view_model(Ticket, TicketDerived)

@@ -14,7 +14,7 @@ from chalicelib.domain.classify import classify, missing_required_fields, valida
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.lifecycle import first_step
 from chalicelib.domain.shapes import NewTicketBody
-from chalicelib.domain.tickets import Complainant, Ticket
+from chalicelib.domain.tickets import Classification, Complainant, Location, Ticket
 from chalicelib.domain.values import iso
 
 from . import agenda, escalation, steps
@@ -26,10 +26,10 @@ SUGGESTIONS_KEPT = 3
 
 def classification(
     new: NewTicketBody, catalog: Catalog
-) -> tuple[str | None, str | None, dict[str, Any]]:
+) -> tuple[str | None, str | None, Classification]:
     """(category, phenomenon, record): the agent's choice, or the classifier's best guess."""
     if new.category or new.phenomenon:
-        record = {"source": "agent", "confirmed": True, "suggestions": []}
+        record: Classification = {"source": "agent", "confirmed": True, "suggestions": []}
         owner = catalog.phenomenon(new.phenomenon) if new.phenomenon else None
         return (owner.category if owner else new.category), new.phenomenon, record
     text = " ".join(x for x in (new.description, new.expected_result) if x)
@@ -72,6 +72,15 @@ def intake_fields(new: NewTicketBody) -> dict[str, Any]:
         contactNumber=new.complainant.contact_number,
         serviceNumber=new.service_number,
     )
+
+
+def _location(new: NewTicketBody) -> Location | None:
+    if new.location is None:
+        return None
+    location: Location = {"area": new.location.area}
+    if new.location.landmark:
+        location["landmark"] = new.location.landmark
+    return location
 
 
 def assess(
@@ -118,7 +127,7 @@ def assess(
         category=category,
         phenomenon=phenomenon_code,
         occurred_at=new.occurred_at,
-        location=new.location.model_dump(exclude_none=True) if new.location else None,
+        location=_location(new),
         expected_result=new.expected_result,
         fields=dict(new.fields or {}),
         urgent=new.urgent,
@@ -130,7 +139,7 @@ def assess(
         due_at=deadlines.due_at,
         progress_due_at=deadlines.progress_due_at,
         final_due_at=deadlines.final_due_at,
-        extra={"slaRule": deadlines.rule},
+        sla_rule=deadlines.rule,
         answer=new.answer,
         status="answered" if new.answer else "accepted",
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.domain.lifecycle import Notice
+from chalicelib.domain.records import UnreadableTicket
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.values import iso
 from chalicelib.logs import logger
@@ -66,6 +67,50 @@ def state_changed(
             notify_department(ticket, notice.event_type, notice.department, deps, notice.level)
     except Exception:
         logger.exception("publishing a notification failed", extra={"ticketId": ticket.id})
+
+
+def set_aside(items: Iterable[UnreadableTicket], deps: Deps) -> None:
+    """Tell the operators, once per ticket and stored version, that a stored ticket does not
+    decode and is left out of lists and the sweep. The message names the ticket, its version
+    and the attribute at fault, never the stored item. A failed publish releases the claim."""
+    now = deps.clock()
+    for item in items:
+        key = f"set_aside:{item.version}"
+        try:
+            if not deps.notices.claim_once(item.ticket_id, key, now):
+                continue
+        except Exception:
+            logger.exception(
+                "claiming a set-aside notice failed", extra={"ticketId": item.ticket_id}
+            )
+            continue
+        try:
+            body = {
+                "eventType": "ticket_set_aside",
+                "ticketId": item.ticket_id,
+                "at": iso(now),
+                "department": "operators",
+                "version": item.version,
+                "reason": item.reason,
+                "links": {"self": f"/tickets/{item.ticket_id}"},
+            }
+            deps.notifier.department(
+                body,
+                {
+                    "eventType": "ticket_set_aside",
+                    "ticketId": item.ticket_id,
+                    "department": "operators",
+                    "level": 0,
+                    "severity": "high",
+                },
+            )
+        except Exception:
+            deps.notices.release(item.ticket_id, key)  # the next reader tries again
+            logger.exception(
+                "reporting an unreadable ticket failed", extra={"ticketId": item.ticket_id}
+            )
+            continue
+        deps.notices.sent(item.ticket_id, key)
 
 
 def notify_department(

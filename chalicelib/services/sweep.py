@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.duties import Duty
-from chalicelib.domain.records import HistoryEvent
+from chalicelib.domain.records import HistoryEvent, TicketUnreadableError, UnreadableTicket
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
@@ -32,13 +32,32 @@ def run(deps: Deps, max_pages: int = 100, page_size: int = PAGE) -> dict[str, An
     stats: Counter[str] = Counter()
     cursor: dict[str, Any] | None = None
     for _ in range(max_pages):
-        tickets, cursor = deps.repo.due_tickets(now, page_size, cursor)
+        tickets, cursor, unreadable = deps.repo.due_tickets(now, page_size, cursor)
         stats["read"] += len(tickets)
         for ticket in tickets:
-            process(ticket, now, deps, stats)
+            try:
+                process(ticket, now, deps, stats)
+            except TicketUnreadableError as err:  # it went bad since the index copy was read
+                unreadable.append(err.item)
+        set_aside(unreadable, deps, stats)
         if cursor is None:
             break
-    return {k: stats[k] for k in ("read", "sent", "breached", "repaired", "stale")}
+    keys = ("read", "sent", "breached", "repaired", "stale", "set_aside")
+    return {k: stats[k] for k in keys}
+
+
+def set_aside(unreadable: list[UnreadableTicket], deps: Deps, stats: Counter[str]) -> None:
+    """Take tickets that do not decode off the due-index (so no sweep reads them again until
+    someone rewrites them) and tell the operators once."""
+    for item in unreadable:
+        try:
+            deps.repo.take_off_due(item)
+        except Exception:
+            logger.exception(
+                "taking a ticket off the due-index failed", extra={"ticketId": item.ticket_id}
+            )
+        stats["set_aside"] += 1
+    notifications.set_aside(unreadable, deps)
 
 
 def process(ticket: Ticket, now: datetime, deps: Deps, stats: Counter[str]) -> None:
@@ -109,7 +128,7 @@ def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Tic
     """Record the breach for reporting: `breached`, and which duty was missed."""
     name = str(duty.details.get("duty", "reply"))
     for _ in range(3):
-        overdue = sorted({*ticket.extra.get("overdueDuties", []), name})
+        overdue = tuple(sorted({*ticket.overdue_duties, name}))
         event = HistoryEvent(
             now,
             "sweep",
@@ -120,9 +139,7 @@ def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Tic
             {"duty": name, "dueAt": duty.at.isoformat()},
             ticket.version + 1,
         )
-        after = ticket.with_changes(
-            breached=True, updated_at=now, extra={**ticket.extra, "overdueDuties": overdue}
-        )
+        after = ticket.with_changes(breached=True, updated_at=now, overdue_duties=overdue)
         stored = deps.repo.save_change(
             ticket, after, event, due_at=agenda.next_due_of(after, deps.rules)
         )

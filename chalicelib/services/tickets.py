@@ -11,9 +11,14 @@ from typing import Any
 
 from chalicelib.domain import shapes, values
 from chalicelib.domain.auth import can_see, require_role
-from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
+from chalicelib.domain.errors import FieldError, NotFound, Unavailable, ValidationFailed
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.records import AuditEntry, HistoryEvent, IdempotencyReplay
+from chalicelib.domain.records import (
+    AuditEntry,
+    HistoryEvent,
+    IdempotencyReplay,
+    TicketUnreadableError,
+)
 from chalicelib.domain.tickets import Ticket, body_fingerprint
 from chalicelib.domain.vocabulary import ROLES
 from chalicelib.logs import logger
@@ -108,6 +113,22 @@ def get_ticket(caller: Caller, ticket_id: str, deps: Deps) -> Ticket:
     ticket = _visible(caller, ticket_id, deps)
     deps.audit.record([_audit(caller, "read", ticket.id, deps.clock())])
     return ticket
+
+
+# An unreadable ticket: how long a client should wait before asking again (operators are told).
+UNREADABLE_RETRY_AFTER = 3600
+
+
+def unreadable(err: TicketUnreadableError, deps: Deps) -> Unavailable:
+    """What any request that needed an unreadable ticket answers (README, API): 503, code
+    `ticket_unreadable`, after the operators are told (once per ticket and version)."""
+    notifications.set_aside([err.item], deps)
+    return Unavailable(
+        f"ticket {err.item.ticket_id} is stored in a form this service cannot read; the "
+        "operators have been told",
+        retry_after=UNREADABLE_RETRY_AFTER,
+        code="ticket_unreadable",
+    )
 
 
 def _visible(caller: Caller, ticket_id: str, deps: Deps) -> Ticket:
@@ -236,7 +257,7 @@ def _query(
     rest = [(k, v) for k, v in filters.items() if k != key]
     if index != "month_index":
         assert hash_value is not None
-        items, lek = deps.repo.query(
+        items, lek, unreadable = deps.repo.query(
             index,
             hash_value,
             start=q.start,
@@ -245,6 +266,7 @@ def _query(
             cursor=q.cursor,
             filters=rest,
         )
+        notifications.set_aside(unreadable, deps)
         return items, deps.cursors.encode(lek) if lek else None
     return _walk_months(rest, q, deps)
 
@@ -259,7 +281,7 @@ def _walk_months(
     lek = (q.cursor or {}).get("k")
     items: list[Ticket] = []
     while month >= _month(floor):
-        page, lek = deps.repo.query(
+        page, lek, unreadable = deps.repo.query(
             "month_index",
             month,
             start=q.start,
@@ -269,6 +291,7 @@ def _walk_months(
             filters=rest,
         )
         items.extend(page)
+        notifications.set_aside(unreadable, deps)
         if len(items) >= q.limit:
             if lek is None:
                 month = _previous_month(month)

@@ -96,14 +96,15 @@ def _climb(ticket: Ticket, level: int, deps: Deps) -> int | None:
     rung = ladder[min(level, top)]
     department = rung.department or handler
     marker = f"{ticket.step_seq}:{level}"
-    if ticket.extra.get("lastEscalation") == marker:  # a retried invocation: already done
+    if ticket.last_escalation == marker:  # a retried invocation: already done
         return _grace_seconds(deps.rules, level, now)
     grace = _grace_seconds(deps.rules, level, now)
     changes: dict[str, Any] = {
         "escalation_level": max(ticket.escalation_level, min(level, top)),
         "updated_at": now,
         "step_due_at": now + timedelta(seconds=grace),
-        "extra": {**ticket.extra, "lastEscalation": marker, "overdueStep": step},
+        "last_escalation": marker,
+        "overdue_step": step,
     }
     if exhausted:
         changes["breached"] = True

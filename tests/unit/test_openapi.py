@@ -336,6 +336,70 @@ def test_public_routes_need_no_token() -> None:
     assert served["servers"] == [{"url": "http://h:1"}]
 
 
+def test_tickets_along_the_lifecycle_validate_against_ticket() -> None:
+    from chalicelib.catalog import get_catalog
+    from chalicelib.services import escalation
+
+    validator, catalog = _validator("Ticket"), get_catalog()
+    ticket = _at(
+        "review",
+        status="accepted",
+        department=None,
+        departments=(),
+        dispatched_by=None,
+        resolution=None,
+        reply=None,
+        revisit=None,
+        route=HOME,
+        answer="已告知客户",
+        classification={"source": "agent", "confirmed": True, "suggestions": []},
+        duties_done={"leaderApproval": "2026-11-23T16:00:00+08:00"},
+        missing_fields=("handsetModel",),
+        sla_rule="level:B",
+        overdue_duties=("reply", "progress_report"),
+    )
+    validator.validate(ticket.to_api())
+    path = [
+        ("senior_agent", "review", {"valid": True, "phenomenon": "voice_coverage"}),
+        (
+            "agent",
+            "note",
+            {"text": "补充", "fields": {"handsetModel": "X"}, "duty": "progress_report"},
+        ),
+        ("senior_agent", "dispatch", {"department": HOME, "note": "请处理"}),
+        ("department", "transfer", {"department": "billing_support", "reason": "计费"}),
+        ("complaint_manager", "transfer", {"department": HOME, "reason": "回到网络部"}),
+        ("department", "accept", {}),
+        ("department", "resolve", {"cause": "weak_coverage", "result": "已优化"}),
+        ("agent", "reply", {"content": "已处理", "method": "phone"}),
+        ("agent", "revisit", {"satisfaction": "unsatisfied", "comment": "仍然没有信号"}),
+        ("department", "resolve", {"cause": "weak_coverage", "result": "已新增基站"}),
+        ("agent", "reply", {"content": "已再次处理", "method": "sms"}),
+        ("agent", "revisit", {"satisfaction": "satisfied"}),
+        ("complaint_manager", "archive", {"analysis": "典型案例", "addToCaseLibrary": True}),
+    ]
+    for role, action, body in path:
+        who = Principal(f"sub-{role}", role, (role,), ticket.department or HOME)
+        d = lifecycle.decide(action, ticket, who, body, catalog, NOW)
+        # The service recomputes missingFields after a note; here the note answers them all.
+        ticket = replace(ticket, missing_fields=()).with_changes(
+            **d.changes,
+            status=d.to_status,
+            step=d.next_step,
+            step_started_at=NOW,
+            version=ticket.version + 1,
+        )
+        if action == "note":
+            ticket, _ = escalation.reassess(
+                ticket.with_changes(urgent=True, flags=("media",)), NOW, Rules()
+            )
+            assert ticket.emergency_record and ticket.escalation_criteria
+        validator.validate(ticket.to_api())
+
+    assert ticket.closing and ticket.rounds == 1 and ticket.transfers == 2
+    assert ticket.to_api()["closing"]["kind"] == "archived"
+
+
 # -- responses match their declarations ----------------------------------------------------------
 
 
