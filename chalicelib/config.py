@@ -19,8 +19,6 @@ TICKET_EVENTS_TOPIC_ARN = "TICKET_EVENTS_TOPIC_ARN"
 DEPARTMENT_TOPIC_ARN = "DEPARTMENT_TOPIC_ARN"
 LIFECYCLE_STATE_MACHINE_ARN = "LIFECYCLE_STATE_MACHINE_ARN"
 TASK_TOKEN_QUEUE_URL = "TASK_TOKEN_QUEUE_URL"
-AUTH_MODE = "AUTH_MODE"
-LOCAL_JWT_SECRET = "LOCAL_JWT_SECRET"
 SLA_POLICY = "SLA_POLICY"
 CALENDAR_OVERRIDES = "CALENDAR_OVERRIDES"
 AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
@@ -37,8 +35,6 @@ ALL = (
     DEPARTMENT_TOPIC_ARN,
     LIFECYCLE_STATE_MACHINE_ARN,
     TASK_TOKEN_QUEUE_URL,
-    AUTH_MODE,
-    LOCAL_JWT_SECRET,
     SLA_POLICY,
     CALENDAR_OVERRIDES,
     AUDIT_RETENTION_DAYS,
@@ -88,15 +84,6 @@ def lifecycle_state_machine_arn() -> str:
 
 def task_token_queue_url() -> str:
     return _get(TASK_TOKEN_QUEUE_URL)
-
-
-def auth_mode() -> str:
-    """`cognito` (API Gateway validated the token) or `local` (the app verifies an HS256 token)."""
-    return _get(AUTH_MODE, "cognito")
-
-
-def local_jwt_secret() -> str:
-    return _get(LOCAL_JWT_SECRET)
 
 
 def sla_policy() -> str:

@@ -115,7 +115,7 @@ def read_json(request: Request, allow_empty: bool = False) -> Any:
 
 def caller(request: Request) -> Caller:
     ctx = request.context or {}
-    principal = principal_from_request(_headers(request), ctx)
+    principal = principal_from_request(ctx)
     request_id = ctx.get("requestId") or str(uuid.uuid4())
     return Caller(principal=principal, request_id=request_id)
 

