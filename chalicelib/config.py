@@ -19,6 +19,7 @@ TICKET_EVENTS_TOPIC_ARN = "TICKET_EVENTS_TOPIC_ARN"
 DEPARTMENT_TOPIC_ARN = "DEPARTMENT_TOPIC_ARN"
 LIFECYCLE_STATE_MACHINE_ARN = "LIFECYCLE_STATE_MACHINE_ARN"
 TASK_TOKEN_QUEUE_URL = "TASK_TOKEN_QUEUE_URL"
+ALLOWED_ORIGINS = "ALLOWED_ORIGINS"
 SLA_POLICY = "SLA_POLICY"
 CALENDAR_OVERRIDES = "CALENDAR_OVERRIDES"
 AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
@@ -35,6 +36,7 @@ ALL = (
     DEPARTMENT_TOPIC_ARN,
     LIFECYCLE_STATE_MACHINE_ARN,
     TASK_TOKEN_QUEUE_URL,
+    ALLOWED_ORIGINS,
     SLA_POLICY,
     CALENDAR_OVERRIDES,
     AUDIT_RETENTION_DAYS,
@@ -84,6 +86,12 @@ def lifecycle_state_machine_arn() -> str:
 
 def task_token_queue_url() -> str:
     return _get(TASK_TOKEN_QUEUE_URL)
+
+
+def allowed_origins() -> str:
+    """Browser origins allowed by CORS: comma-separated, each exact (`https://desk.example.com`)
+    or with a port wildcard (`http://localhost:*`). Empty: no cross-origin browser access."""
+    return _get(ALLOWED_ORIGINS)
 
 
 def sla_policy() -> str:

@@ -27,6 +27,8 @@ STACK_FILE = STATE_DIR / "stack.json"
 SECRET_FILE = STATE_DIR / "jwt-secret"
 STACK_NAME = "complaint-tickets-local"
 REGION = "us-east-1"
+# CORS origins of the local stack unless ALLOWED_ORIGINS says otherwise (any local port).
+LOCAL_ALLOWED_ORIGINS = "http://localhost:*,http://127.0.0.1:*"
 
 
 def local_secret() -> str:
@@ -115,8 +117,12 @@ class LocalStack:
 
         # chalice's local gateway plays API Gateway: Cognito-style tokens, 401/404 answers.
         local_auth.install(app_module.app, local_secret())
+        origins = os.environ.get("ALLOWED_ORIGINS") or LOCAL_ALLOWED_ORIGINS
         stack = create_all(
-            boto3.session.Session(region_name=REGION), STACK_NAME, app=app_module.app
+            boto3.session.Session(region_name=REGION),
+            STACK_NAME,
+            app=app_module.app,
+            parameters={"AllowedOrigins": origins},
         )
         os.environ.update(stack.environment())
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import jwt
 
 ISSUER = "complaint-tickets-local"
 MAX_LIFETIME_SECONDS = 12 * 3600
+TEMPLATE = Path(__file__).resolve().parent / "template.json"
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "nbf", "iss"]
 
 
@@ -85,16 +87,26 @@ def bearer(headers: dict[str, Any]) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
-UNAUTHORIZED_BODY = json.dumps(
-    {
-        "type": "https://complaint-tickets.example/problems/unauthorized",
-        "title": "Unauthorized",
-        "status": 401,
-        "detail": "send Authorization: Bearer <a valid token>",
-        "code": "unauthorized",
-    },
-    separators=(",", ":"),
-).encode()
+# -- API Gateway's own answers, declared once in infra/template.json -----------------------------
+
+
+def gateway_response(kind: str, origin: str | None) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of the template's gateway response `kind` (UNAUTHORIZED,
+    MISSING_AUTHENTICATION_TOKEN, ...). The CORS headers follow the app's own origin check (on
+    AWS the gateway echoes any origin on these data-free answers: docs/decisions/0008-cors.md)."""
+    from chalicelib.api import cors
+
+    definition = json.loads(TEMPLATE.read_text())["Resources"]["RestAPI"]["Properties"][
+        "DefinitionBody"
+    ]["x-amazon-apigateway-gateway-responses"][kind]
+    headers = {
+        "Content-Type": "application/problem+json",
+        "x-amzn-RequestId": str(uuid.uuid4()),
+        "x-amzn-ErrorType": kind,
+        **cors.response_headers(origin),
+    }
+    body = definition["responseTemplates"]["application/json"].encode()
+    return int(definition["statusCode"]), headers, body
 
 
 # -- chalice's local gateway plays API Gateway ---------------------------------------------------
@@ -103,29 +115,30 @@ _SECRETS: dict[int, str] = {}
 _PATCHED = False
 
 
-def _unauthorized() -> Exception:
-    from chalice.local import NotAuthorizedError
+def _refusal(kind: str, headers: dict[str, Any]) -> Exception:
+    from chalice.local import LocalGatewayException
 
-    headers = {
-        "Content-Type": "application/problem+json",
-        "x-amzn-RequestId": str(uuid.uuid4()),
-        "x-amzn-ErrorType": "UNAUTHORIZED",
-    }
-    return NotAuthorizedError(headers, UNAUTHORIZED_BODY)
+    origin = next((v for k, v in headers.items() if k.lower() == "origin"), None)
+    status, out, body = gateway_response(kind, origin)
+    error = LocalGatewayException(out, body)
+    error.CODE = status
+    return error
 
 
 def install(app: Any, secret: str) -> None:
     """Make chalice's local gateway (its HTTP server and chalice.test.Client) act like API Gateway
     for `app`: routes with an authorizer need a valid bearer token, whose claims are injected as
     `requestContext.authorizer.claims`; a bad or missing one is a 401 problem+json that never
-    echoes the token."""
+    echoes the token; an unknown path is a 404 problem+json (not chalice's 403 echoing the
+    Authorization header)."""
     global _PATCHED
     _SECRETS[id(app)] = secret
     if _PATCHED:
         return
-    from chalice.local import LocalGatewayAuthorizer
+    from chalice.local import LocalGateway, LocalGatewayAuthorizer
 
     original_authorize = LocalGatewayAuthorizer.authorize
+    original_handle = LocalGateway.handle_request
 
     def authorize(self: Any, raw_path: str, lambda_event: Any, lambda_context: Any) -> Any:
         key = _SECRETS.get(id(self._app_object))
@@ -141,9 +154,20 @@ def install(app: Any, secret: str) -> None:
                 raise InvalidToken("no bearer token")
             claims = verify(token, key)
         except InvalidToken:
-            raise _unauthorized() from None
+            raise _refusal("UNAUTHORIZED", headers) from None
         lambda_event["requestContext"]["authorizer"] = {"claims": claims}
         return lambda_event, lambda_context
 
+    def handle_request(
+        self: Any, method: str, path: str, headers: dict[str, Any], body: bytes | None
+    ) -> Any:
+        if id(self._app_object) in _SECRETS:
+            try:
+                self.event_converter._route_matcher.match_route(path)
+            except ValueError:
+                raise _refusal("MISSING_AUTHENTICATION_TOKEN", headers) from None
+        return original_handle(self, method, path, headers, body)
+
     LocalGatewayAuthorizer.authorize = authorize  # type: ignore[method-assign]
+    LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
     _PATCHED = True

@@ -15,6 +15,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from infra import local_auth, moto_patches
+from infra.local import LOCAL_ALLOWED_ORIGINS
 from infra.resources import create_all
 from tests.conftest import STACK, TOKEN_SECRET
 
@@ -26,7 +27,12 @@ def aws() -> Iterator[Any]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         from app import app
 
-        stack = create_all(boto3.session.Session(region_name="us-east-1"), STACK, app=app)
+        stack = create_all(
+            boto3.session.Session(region_name="us-east-1"),
+            STACK,
+            app=app,
+            parameters={"AllowedOrigins": LOCAL_ALLOWED_ORIGINS},
+        )
         saved = {k: os.environ.get(k) for k in stack.environment()}
         os.environ.update(stack.environment())
         _reset_caches()
