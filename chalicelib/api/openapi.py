@@ -75,6 +75,10 @@ RESPONSES: dict[str, Schema] = {
     "Forbidden": _problem("The caller's roles may not call this operation."),
     "NotFound": _problem("No such resource, or one outside the caller's department."),
     "Conflict": _problem("A rule forbids this now; `code` says which."),
+    "PayloadTooLarge": _problem("The body is over 64 KB (`errors` names `body`)."),
+    "UnsupportedMediaType": _problem(
+        "The body is not `Content-Type: application/json` (`errors` names `Content-Type`)."
+    ),
 }
 _STATUS_REF = {
     "400": "BadRequest",
@@ -82,12 +86,14 @@ _STATUS_REF = {
     "403": "Forbidden",
     "404": "NotFound",
     "409": "Conflict",
+    "413": "PayloadTooLarge",
+    "415": "UnsupportedMediaType",
 }
 
 HEADERS: dict[str, Schema] = {
     "ETag": {
-        "description": "The ticket's `version`; send it back as `If-Match`.",
-        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        "description": 'The ticket\'s `version`, quoted (`"7"`); send it back as `If-Match`.',
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
     },
     "Location": {"description": "Path of the created ticket.", "schema": {"type": "string"}},
     "Idempotent-Replayed": {
@@ -139,9 +145,10 @@ PARAMETERS: dict[str, Schema] = {
         "name": "If-Match",
         "in": "header",
         "required": False,
-        "schema": {"type": "string", "pattern": r'^\s*(?:W/)?"?[0-9]+"?\s*$'},
-        "description": "The ticket's `version` as last read (its ETag): the action applies only "
-        "to that version, else 409 `stale_version`. Without it, to the current version.",
+        "schema": {"type": "string", "pattern": r'^[ \t]*(?:"[0-9]{1,12}"|[0-9]{1,12})[ \t]*$'},
+        "description": 'The ticket\'s `version` as last read (its ETag, `"7"`, or bare `7`): '
+        "the action applies only to that version, else 409 `stale_version`. Without it, to the "
+        "current version. Anything else (a weak tag, `*`, a list) is a 400 naming `If-Match`.",
     },
 }
 
@@ -168,6 +175,8 @@ def _op(
     public: bool = False,
 ) -> Schema:
     codes = errors if public else ("401", "403", *errors)
+    if body:
+        codes = (*codes, "413", "415")
     responses: Schema = {ok[0]: ok[1]}
     responses.update({c: {"$ref": f"#/components/responses/{_STATUS_REF[c]}"} for c in codes})
     out: Schema = {

@@ -386,7 +386,7 @@ def test_each_action_documents_its_roles_steps_if_match_and_responses(action: st
         {"$ref": "#/components/parameters/ticket_id"},
         {"$ref": "#/components/parameters/If-Match"},
     ]
-    assert set(op["responses"]) == {"200", "400", "401", "403", "404", "409"}
+    assert set(op["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "415"}
     ok = op["responses"]["200"]
     assert ok["content"][JSON]["schema"] == {"$ref": "#/components/schemas/Ticket"}
     assert ok["headers"] == {"ETag": {"$ref": "#/components/headers/ETag"}}
@@ -702,3 +702,16 @@ def test_blacklist_bodies_and_pages_validate_as_the_service_writes_them() -> Non
     _validator("BlacklistPage").validate(blacklist.page(caller, {"limit": str(top)}, deps))
     with pytest.raises(ValidationFailed):
         blacklist.page(caller, {"limit": str(top + 1)}, deps)
+
+
+def test_operations_with_a_body_document_413_and_415_and_the_etag_is_quoted() -> None:
+    doc = document()
+    for (path, method), _ in _documented().items():
+        op = doc["paths"][path][method]
+        with_body = "requestBody" in op
+        assert ({"413", "415"} <= op["responses"].keys()) == with_body, (path, method)
+    etag = re.compile(doc["components"]["headers"]["ETag"]["schema"]["pattern"])
+    assert etag.fullmatch('"7"') and not etag.fullmatch("7")
+    if_match = re.compile(doc["components"]["parameters"]["If-Match"]["schema"]["pattern"])
+    assert if_match.fullmatch('"7"') and if_match.fullmatch("7")
+    assert not any(if_match.fullmatch(v) for v in ('W/"7"', "²", "abc", "*", "1" * 13))
