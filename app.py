@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
-from chalicelib.api import http
+from chalicelib.api import edges, http
 from chalicelib.api.http import ANY_CONTENT, endpoint
 from chalicelib.domain.lifecycle import ACTIONS
 from chalicelib.logs import logger
@@ -32,12 +31,12 @@ class _Chalice(Chalice):
 app = _Chalice(app_name="complaint-tickets")
 app.log.setLevel("WARNING")
 
-# On AWS, API Gateway validates Cognito tokens before the Lambda runs. Locally the app verifies
-# its own tokens (AUTH_MODE=local), so the Cognito authorizer is attached only when deployed.
-_cognito = CognitoUserPoolAuthorizer(
+# API Gateway validates Cognito tokens before the Lambda runs and passes their claims on; every
+# route but /health and /openapi.json has the authorizer, always (locally, infra/local_auth.py
+# plays API Gateway's part).
+AUTH = CognitoUserPoolAuthorizer(
     "CognitoAuth", provider_arns=["arn:aws:cognito-idp:region:account:userpool/filled-by-infra"]
 )
-AUTH: Any = _cognito if os.environ.get("AUTH_MODE", "cognito") == "cognito" else None
 # Packaged as a CloudFormation Fn::Sub, so the stack's own queue is the event source
 # (infra/template.json names it `<stack>-task-tokens`).
 TASK_TOKEN_QUEUE = "${AWS::StackName}-task-tokens"
@@ -81,7 +80,7 @@ def create_ticket() -> Response:
     body = http.read_json(req)
     created = tickets.create_ticket(caller, body, http.header(req, "Idempotency-Key"), _services())
     t = created.ticket
-    headers = {"Location": f"/tickets/{t.id}", "ETag": str(t.version)}
+    headers = {"Location": f"/tickets/{t.id}", "ETag": http.etag(t.version)}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
     return http.json_response(t.to_api(), 201, headers)
@@ -102,7 +101,7 @@ def get_ticket(ticket_id: str) -> Response:
     from chalicelib.services import tickets
 
     t = tickets.get_ticket(http.caller(app.current_request), ticket_id, _services())
-    return http.json_response(t.to_api(), headers={"ETag": str(t.version)})
+    return http.json_response(t.to_api(), headers={"ETag": http.etag(t.version)})
 
 
 @app.route("/tickets/{ticket_id}/history", methods=["GET"], authorizer=AUTH)
@@ -168,11 +167,10 @@ def _action_view(action: str) -> Any:
 
         req = app.current_request
         caller = http.caller(req)
+        expected = http.if_match(req)
         body = http.read_json(req, allow_empty=True)
-        raw = (http.header(req, "If-Match") or "").strip().strip('"')
-        expected = int(raw) if raw.isascii() and raw.isdigit() else None
         t = actions.perform(caller, ticket_id, action, body, expected, _services())
-        return http.json_response(t.to_api(), headers={"ETag": str(t.version)})
+        return http.json_response(t.to_api(), headers={"ETag": http.etag(t.version)})
 
     view.__name__ = view.__qualname__ = f"{action}_ticket"
     view.__doc__ = f"POST /tickets/{{id}}/{action}: a lifecycle action (see API.md)."
@@ -226,6 +224,12 @@ def delete_blacklist(service_number: str) -> Response:
 
     blacklist.remove(http.caller(app.current_request), service_number, _services())
     return Response(body="", status_code=204)
+
+
+# Every path gets its CORS preflight and its 405s, from the route table above (chalicelib/api/
+# edges.py); every HTTP response gets the CORS headers.
+edges.complete_routes(app)
+app.register_middleware(edges.cors_middleware, "http")
 
 
 @app.on_sqs_message(queue=TASK_TOKEN_QUEUE, batch_size=10)

@@ -1,8 +1,9 @@
 """Cold start child: import the app and serve ONE `POST /tickets`, as a fresh Lambda would.
 
 Run by bench/cold_start.py as `python bench/_child_app.py` with the stack's environment, the
-bearer token in BENCH_TOKEN and the body in BENCH_BODY. The handler is called with an API Gateway
-REST proxy event, exactly as the Lambda runtime calls it. Prints one JSON line of timings.
+bearer token in BENCH_TOKEN, its verified claims in BENCH_CLAIMS and the body in BENCH_BODY. The
+handler is called with an API Gateway REST proxy event carrying the claims as the Cognito
+authorizer does, exactly as the Lambda runtime calls it. Prints one JSON line of timings.
 Only the standard library is imported before the app, so the timings are the app's.
 """
 
@@ -21,7 +22,7 @@ from types import SimpleNamespace  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the Lambda's /var/task
 
 
-def proxy_event(body: str, token: str) -> dict[str, object]:
+def proxy_event(body: str, token: str, claims: dict[str, object]) -> dict[str, object]:
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/json",
@@ -44,6 +45,7 @@ def proxy_event(body: str, token: str) -> dict[str, object]:
             "stage": "api",
             "requestId": "bench-cold-start",
             "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"claims": claims},
         },
         "body": body,
         "isBase64Encoded": False,
@@ -64,7 +66,8 @@ def lambda_context() -> SimpleNamespace:
 
 
 def main() -> None:
-    event = proxy_event(os.environ["BENCH_BODY"], os.environ["BENCH_TOKEN"])
+    claims = json.loads(os.environ["BENCH_CLAIMS"])
+    event = proxy_event(os.environ["BENCH_BODY"], os.environ["BENCH_TOKEN"], claims)
     t_start = time.perf_counter()
     from app import app
 

@@ -21,7 +21,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
-BENCH_SECRET = "bench-secret"
+BENCH_SECRET = "bench-secret-of-at-least-32-bytes"
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "bench",
@@ -62,10 +62,10 @@ def ticket_body(**overrides: Any) -> dict[str, Any]:
 
 def agent_headers(secret: str, **extra: str) -> dict[str, str]:
     ensure_root_on_path()
-    from infra.local import make_token
+    from infra.local_auth import make_token
 
     return {
-        "Authorization": f"Bearer {make_token('agent', None, 'bench-agent', secret)}",
+        "Authorization": f"Bearer {make_token(['agent'], None, 'bench-agent', secret)}",
         "Content-Type": "application/json",
         **extra,
     }
@@ -185,13 +185,11 @@ def execution_parked(sfn: Any, arn: str) -> str:
 
 
 def prepare_environment(stack: str) -> None:
-    """What the tests do before importing the app: fake credentials, local auth, table names."""
+    """What the tests do before importing the app: fake credentials and table names."""
     ensure_root_on_path()
     os.environ.update(FAKE_CREDENTIALS)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ["AUTH_MODE"] = "local"
-    os.environ["LOCAL_JWT_SECRET"] = BENCH_SECRET
     from infra.resources import predicted_environment
 
     os.environ.update(predicted_environment(stack))
@@ -205,17 +203,18 @@ def moto_app_stack(stack_name: str) -> Iterator[tuple[Any, Any, Any]]:
     import boto3
     from moto import mock_aws
 
-    from infra import moto_patches
+    from infra import local_auth, moto_patches
     from infra.resources import create_all
 
     moto_patches.apply()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         from app import app
 
+        local_auth.install(app, BENCH_SECRET)  # the test client verifies tokens as API Gateway
+
         session = boto3.session.Session(region_name=FAKE_CREDENTIALS["AWS_REGION"])
         stack = create_all(session, stack_name, app=app)
         os.environ.update(stack.environment())
-        os.environ["AUTH_MODE"] = "local"
         from chalicelib.adapters import aws as aws_clients
         from chalicelib.services import context
 

@@ -110,7 +110,6 @@ def moto_server() -> Iterator[Server]:
 
         # The app's Lambdas run in this process (infra/lambdas.py): give them the stack's names.
         os.environ.update(predicted_environment(STACK))
-        os.environ["AUTH_MODE"] = "local"
         import app as app_module
 
         stack = create_all(session, STACK, app=app_module.app)
@@ -310,10 +309,12 @@ def print_request_profile(p: RequestProfile) -> None:
 
 def measure(runs: int, progress: Callable[[str], None] = print) -> dict[str, Any]:
     ensure_root_on_path()
-    from infra.local import make_token
+    from infra.local_auth import make_token, verify
 
     body = ticket_body()
-    token = make_token("agent", None, "bench-agent", BENCH_SECRET)
+    token = make_token(["agent"], None, "bench-agent", BENCH_SECRET)
+    # What API Gateway's Cognito authorizer hands the Lambda: the verified token's claims.
+    claims = verify(token, BENCH_SECRET)
     app_runs, base_runs = Runs("app"), Runs("baseline")
     # Both children run with bytecode caches, kept out of the repository (and out of the
     # PYTHONDONTWRITEBYTECODE the shell may set): a temporary prefix the warm-up fills.
@@ -323,9 +324,8 @@ def measure(runs: int, progress: Callable[[str], None] = print) -> dict[str, Any
             {
                 **common,
                 **server.environment,
-                "AUTH_MODE": "local",
-                "LOCAL_JWT_SECRET": BENCH_SECRET,
                 "BENCH_TOKEN": token,
+                "BENCH_CLAIMS": json.dumps(claims),
                 "BENCH_BODY": json.dumps(body, ensure_ascii=False),
             }
         )

@@ -276,9 +276,9 @@ def _measure(counter: PathCounter, n: int) -> dict[str, Any]:
 
 
 def _headers(role: str, department: str | None = None, user: str | None = None) -> dict[str, str]:
-    from infra.local import make_token
+    from infra.local_auth import make_token
 
-    token = make_token(role, department, user, BENCH_SECRET)
+    token = make_token([role], department, user, BENCH_SECRET)
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 

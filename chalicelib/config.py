@@ -19,8 +19,7 @@ TICKET_EVENTS_TOPIC_ARN = "TICKET_EVENTS_TOPIC_ARN"
 DEPARTMENT_TOPIC_ARN = "DEPARTMENT_TOPIC_ARN"
 LIFECYCLE_STATE_MACHINE_ARN = "LIFECYCLE_STATE_MACHINE_ARN"
 TASK_TOKEN_QUEUE_URL = "TASK_TOKEN_QUEUE_URL"
-AUTH_MODE = "AUTH_MODE"
-LOCAL_JWT_SECRET = "LOCAL_JWT_SECRET"
+ALLOWED_ORIGINS = "ALLOWED_ORIGINS"
 SLA_POLICY = "SLA_POLICY"
 CALENDAR_OVERRIDES = "CALENDAR_OVERRIDES"
 AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
@@ -38,8 +37,7 @@ ALL = (
     DEPARTMENT_TOPIC_ARN,
     LIFECYCLE_STATE_MACHINE_ARN,
     TASK_TOKEN_QUEUE_URL,
-    AUTH_MODE,
-    LOCAL_JWT_SECRET,
+    ALLOWED_ORIGINS,
     SLA_POLICY,
     CALENDAR_OVERRIDES,
     AUDIT_RETENTION_DAYS,
@@ -92,13 +90,10 @@ def task_token_queue_url() -> str:
     return _get(TASK_TOKEN_QUEUE_URL)
 
 
-def auth_mode() -> str:
-    """`cognito` (API Gateway validated the token) or `local` (the app verifies an HS256 token)."""
-    return _get(AUTH_MODE, "cognito")
-
-
-def local_jwt_secret() -> str:
-    return _get(LOCAL_JWT_SECRET)
+def allowed_origins() -> str:
+    """Browser origins allowed by CORS: comma-separated, each exact (`https://desk.example.com`)
+    or with a port wildcard (`http://localhost:*`). Empty: no cross-origin browser access."""
+    return _get(ALLOWED_ORIGINS)
 
 
 def sla_policy() -> str:

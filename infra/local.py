@@ -1,7 +1,8 @@
 """The local stack: moto + the Chalice app + schedules + event handlers, on 127.0.0.1.
 
     python -m infra.local                 start everything (what `make run` does)
-    python -m infra.local token --role R  print a bearer token the local stack accepts
+    python -m infra.local token --role R [--role R2 ...] [--department D] [--user U]
+                                          print a bearer token the local stack accepts
 
 Local-only glue: never deployed (it lives outside chalicelib/).
 """
@@ -16,7 +17,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ STACK_FILE = STATE_DIR / "stack.json"
 SECRET_FILE = STATE_DIR / "jwt-secret"
 STACK_NAME = "complaint-tickets-local"
 REGION = "us-east-1"
-TOKEN_HOURS = 12
+# CORS origins of the local stack unless ALLOWED_ORIGINS says otherwise (any local port).
+LOCAL_ALLOWED_ORIGINS = "http://localhost:*,http://127.0.0.1:*"
 
 
 def local_secret() -> str:
@@ -39,24 +40,15 @@ def local_secret() -> str:
     return SECRET_FILE.read_text().strip()
 
 
-def make_token(role: str, department: str | None, user: str | None, secret: str) -> str:
+def token(roles: list[str], department: str | None, user: str | None) -> str:
+    """A token for the running local stack (infra/local_auth.py signs it with PyJWT)."""
     from chalicelib.domain.vocabulary import ROLES
-    from chalicelib.services.auth import ISSUER_LOCAL, sign_local_token
+    from infra.local_auth import make_token
 
-    if role not in ROLES:
-        raise SystemExit(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
-    name = user or (f"{role}-{department}" if department else role)
-    claims: dict[str, Any] = {
-        "sub": f"local-{name}",
-        "cognito:username": name,
-        "cognito:groups": [role],
-        "iss": ISSUER_LOCAL,
-        "iat": int(time.time()),
-        "exp": int(time.time()) + TOKEN_HOURS * 3600,
-    }
-    if department:
-        claims["custom:department"] = department
-    return sign_local_token(claims, secret)
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise SystemExit(f"unknown role {unknown[0]!r}; one of: {', '.join(ROLES)}")
+    return make_token(roles, department, user, local_secret())
 
 
 def free_port() -> int:
@@ -118,17 +110,21 @@ class LocalStack:
 
         from infra.resources import create_all, predicted_environment
 
-        # The app reads table names and the auth mode at import: set them first.
+        # The app reads table names at import: set them first.
         os.environ.update(predicted_environment(STACK_NAME))
-        os.environ["AUTH_MODE"] = "local"
-        os.environ["LOCAL_JWT_SECRET"] = local_secret()
         import app as app_module
+        from infra import local_auth
 
+        # chalice's local gateway plays API Gateway: Cognito-style tokens, 401/404 answers.
+        local_auth.install(app_module.app, local_secret())
+        origins = os.environ.get("ALLOWED_ORIGINS") or LOCAL_ALLOWED_ORIGINS
         stack = create_all(
-            boto3.session.Session(region_name=REGION), STACK_NAME, app=app_module.app
+            boto3.session.Session(region_name=REGION),
+            STACK_NAME,
+            app=app_module.app,
+            parameters={"AllowedOrigins": origins},
         )
         os.environ.update(stack.environment())
-        os.environ["AUTH_MODE"] = "local"
 
         self._serve_api()
         self._schedule_sweeps()
@@ -252,14 +248,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m infra.local")
     sub = parser.add_subparsers(dest="command")
     tok = sub.add_parser("token", help="print a bearer token the local stack accepts")
-    tok.add_argument("--role", required=True)
+    tok.add_argument(
+        "--role", required=True, action="append", help="a Cognito group; repeat for several"
+    )
     tok.add_argument("--department")
     tok.add_argument("--user")
     inbox = sub.add_parser("inbox", help="print (and remove) what a department's inbox received")
     inbox.add_argument("department", help="e.g. network, crc, operators, leaders")
     args = parser.parse_args(argv)
     if args.command == "token":
-        print(make_token(args.role, args.department, args.user, local_secret()))
+        print(token(args.role, args.department, args.user))
         return
     if args.command == "inbox":
         read_inbox(args.department)

@@ -23,10 +23,23 @@ SKIPPED = ("AWS::IAM::", "AWS::Cognito::", "AWS::Logs::", "AWS::Lambda::")
 class Stack:
     """Resolved names and ARNs of the created resources, by logical id."""
 
-    def __init__(self, name: str, region: str, template: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        name: str,
+        region: str,
+        template: dict[str, Any],
+        parameters: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.region = region
         self.template = template
+        # Stack parameters: the template's defaults, overridden by what the caller passes.
+        self.parameters = {
+            k: str(v["Default"])
+            for k, v in template.get("Parameters", {}).items()
+            if "Default" in v
+        }
+        self.parameters.update(parameters or {})
         self.refs: dict[str, str] = {}
         self.attrs: dict[tuple[str, str], str] = {}
 
@@ -55,7 +68,11 @@ class Stack:
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": "aws",
         }
-        return pseudo.get(name) or self.refs[name]
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        return self.refs[name]
 
     def _sub(self, arg: Any) -> str:
         text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
@@ -82,7 +99,7 @@ def predicted_environment(stack_name: str, region: str = "us-east-1") -> dict[st
     stack = Stack(stack_name, region, template)
     env: dict[str, str] = {}
     for key, value in template["Globals"]["Function"]["Environment"]["Variables"].items():
-        if isinstance(value, dict) and "Ref" in value:
+        if isinstance(value, dict) and value.get("Ref") in template["Resources"]:
             res = template["Resources"][value["Ref"]]
             if res["Type"] == "AWS::DynamoDB::Table":
                 env[key] = stack.resolve(res["Properties"]["TableName"])
@@ -95,13 +112,18 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 def create_all(
-    session: Any, stack_name: str, template: dict[str, Any] | None = None, app: Any = None
+    session: Any,
+    stack_name: str,
+    template: dict[str, Any] | None = None,
+    app: Any = None,
+    parameters: dict[str, str] | None = None,
 ) -> Stack:
     """Create every supported resource in dependency order; returns the resolved stack.
-    With `app`, its Lambda functions are registered in moto too (infra/lambdas.py)."""
+    With `app`, its Lambda functions are registered in moto too (infra/lambdas.py);
+    `parameters` are the stack parameters (e.g. AllowedOrigins), else the template's defaults."""
     template = template or load_template()
     region = session.region_name
-    stack = Stack(stack_name, region, template)
+    stack = Stack(stack_name, region, template, parameters)
     resources = template["Resources"]
     by_type: dict[str, list[str]] = {}
     for logical, res in resources.items():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 STACK = "complaint-tickets-test"
+# Signs the tests' tokens; infra/local_auth.install makes the test client verify them.
+TOKEN_SECRET = "test-secret-of-at-least-32-bytes!"
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -12,8 +14,6 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "AUTH_MODE": "local",
-        "LOCAL_JWT_SECRET": "test-secret",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )

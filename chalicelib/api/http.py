@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,14 +22,43 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.records import TicketUnreadableError
 from chalicelib.domain.tickets import MAX_BODY_BYTES
+from chalicelib.domain.values import raw_json_depth
 from chalicelib.logs import logger
 from chalicelib.services.auth import principal_from_request
 from chalicelib.services.context import Caller
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://complaint-tickets.example/problems/"
-# Routes with a body accept any declared type so that a wrong one gets our 400, not a bare 415.
+# Routes with a body accept any declared type so that a wrong one gets our problem+json 415,
+# not Chalice's bare one.
 ANY_CONTENT = ["*/*"]
+MAX_JSON_DEPTH = 32
+_IF_MATCH = re.compile(r'(?:"([0-9]{1,12})"|([0-9]{1,12}))')
+
+
+class PayloadTooLarge(ValidationFailed):
+    status = 413
+    title = "Payload too large"
+    type_slug = "payload-too-large"
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ValidationFailed):
+    status = 415
+    title = "Unsupported media type"
+    type_slug = "unsupported-media-type"
+    code = "unsupported_media_type"
+
+
+def dumps(body: Any) -> str:
+    """JSON text that is always valid JSON (no NaN/Infinity) and always encodable as UTF-8: a
+    lone surrogate in stored data falls back to ASCII escapes instead of failing the response."""
+    text = json.dumps(body, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(body, ensure_ascii=True, allow_nan=False)
+    return text
 
 
 def problem(
@@ -51,7 +82,7 @@ def problem(
     if extra:
         body.update(extra)
     return Response(
-        body=json.dumps(body, ensure_ascii=False),
+        body=dumps(body),
         status_code=status,
         headers={"Content-Type": PROBLEM, **(headers or {})},
     )
@@ -65,7 +96,9 @@ def render_error(err: DomainError) -> Response:
         errors = err.errors
     if isinstance(err, Conflict):
         errors = err.errors or None
-        extra["code"] = err.code
+    code = getattr(err, "code", None)
+    if isinstance(code, str):
+        extra["code"] = code
     if isinstance(err, Unavailable):
         headers["Retry-After"] = str(err.retry_after)
         if err.code:
@@ -83,7 +116,7 @@ def render_error(err: DomainError) -> Response:
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        body=json.dumps(body, ensure_ascii=False),
+        body=dumps(body),
         status_code=status,
         headers={"Content-Type": "application/json", **(headers or {})},
     )
@@ -93,32 +126,71 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in (request.headers or {}).items()}
 
 
+def etag(version: int) -> str:
+    """A strong entity tag, quoted as RFC 9110 says: `"7"`."""
+    return f'"{version}"'
+
+
+def if_match(request: Request) -> int | None:
+    """The version an action is conditional on: `If-Match: "7"` (or a bare `7`); ASCII digits
+    only, at most 12. Weak tags, lists, `*` and anything else are a 400 naming `If-Match`."""
+    value = header(request, "If-Match")
+    if value is None:
+        return None
+    m = _IF_MATCH.fullmatch(value.strip(" \t"))
+    if m is None:
+        raise ValidationFailed(
+            [FieldError("If-Match", 'must be the ticket\'s ETag, e.g. "7" (its version)')]
+        )
+    return int(m.group(1) or m.group(2))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
+
+
 def read_json(request: Request, allow_empty: bool = False) -> Any:
-    """The request body as JSON: typed content, ≤ 64 KB, well-formed, or a 400 naming `body`.
+    """The request body as JSON: ≤ 64 KB (413), typed application/json (415), UTF-8, well-formed,
+    finite numbers, nested ≤ 32 deep, or a 400 naming `body`.
     With `allow_empty`, no body at all reads as `{}` (actions such as `accept` need none)."""
     headers = _headers(request)
-    raw = request.raw_body or b""
+    body = request.raw_body or b""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge([FieldError("body", f"must be at most {MAX_BODY_BYTES} bytes")])
     if allow_empty and not raw.strip():
         return {}
-    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/json":
-        raise ValidationFailed(
+    ctype, _, params = headers.get("content-type", "").partition(";")
+    charset = params.strip().lower().replace(" ", "")
+    if ctype.strip().lower() != "application/json" or charset not in ("", "charset=utf-8"):
+        raise UnsupportedMediaType(
             [FieldError("Content-Type", "must be application/json")],
             "the request body must be JSON (Content-Type: application/json)",
         )
-    if len(raw) > MAX_BODY_BYTES:
-        raise ValidationFailed([FieldError("body", f"must be at most {MAX_BODY_BYTES} bytes")])
     if not raw.strip():
         raise ValidationFailed([FieldError("body", "is required")])
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and raw_json_depth(raw) > MAX_JSON_DEPTH:
+        raise ValidationFailed([FieldError("body", f"must nest at most {MAX_JSON_DEPTH} deep")])
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed([FieldError("body", "must be UTF-8")]) from None
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, RecursionError) as err:
         raise ValidationFailed([FieldError("body", f"is not valid JSON ({err})")]) from None
 
 
 def caller(request: Request) -> Caller:
     ctx = request.context or {}
-    principal = principal_from_request(_headers(request), ctx)
+    principal = principal_from_request(ctx)
     request_id = ctx.get("requestId") or str(uuid.uuid4())
     return Caller(principal=principal, request_id=request_id)
 

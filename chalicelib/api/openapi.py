@@ -56,8 +56,12 @@ REQUEST_HEADERS: dict[str, Schema] = {
     "If-Match": {
         "description": 'The ticket\'s `version` as last read (its ETag), `"7"` or `7`: the action '
         "applies only to that version, else 409 `stale_version`. Without it, to the current "
-        "version.",
-        "schema": {"type": "string", "pattern": r'^\s*(?:W/)?"?[0-9]+"?\s*$', "examples": ['"7"']},
+        "version. Anything else (a weak tag, `*`, a list) is a 400 naming `If-Match`.",
+        "schema": {
+            "type": "string",
+            "pattern": r'^[ \t]*(?:"[0-9]{1,12}"|[0-9]{1,12})[ \t]*$',
+            "examples": ['"7"'],
+        },
     },
     "Idempotency-Key": {
         "description": "Repeat a create safely: the same key (per user, kept 24 hours) and body "

@@ -33,8 +33,13 @@ class Stack:
         self.info = info
         self.url = info["apiUrl"]
 
-    def token(self, role: str, department: str | None = None, user: str | None = None) -> str:
-        args = [sys.executable, "-m", "infra.local", "token", "--role", role]
+    def token(
+        self, role: str | list[str], department: str | None = None, user: str | None = None
+    ) -> str:
+        """`python -m infra.local token` for one role or several (`--role` repeated)."""
+        args = [sys.executable, "-m", "infra.local", "token"]
+        for r in [role] if isinstance(role, str) else role:
+            args += ["--role", r]
         if department:
             args += ["--department", department]
         if user:

@@ -81,3 +81,46 @@ def test_sigterm_stops_everything_and_removes_the_state_file(tmp_path: Path) -> 
         except requests.ConnectionError:
             continue
         raise AssertionError(f"{url} still answers after the stack stopped")
+
+
+def test_unknown_routes_are_404_problem_json_without_echoing_the_token(stack: Stack) -> None:
+    # GIVEN a bearer token sent to a path no route has, over real HTTP
+    token = stack.token(["agent", "auditor"])
+    resp = requests.get(
+        stack.url + "/no/such/route", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    # THEN it is a 404 problem+json (not chalice's 403 echoing the header), the token nowhere
+    assert resp.status_code == 404
+    assert resp.headers["Content-Type"] == "application/problem+json"
+    assert resp.json()["code"] == "not_found"
+    assert token not in resp.text and all(token not in v for v in resp.headers.values())
+    # AND the same token, in two groups, reads both tickets and the audit
+    for path in ("/tickets", "/audit"):
+        ok = requests.get(stack.url + path, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert ok.status_code == 200, (path, ok.text)
+
+
+def test_a_browser_preflight_from_a_local_origin_is_allowed(stack: Stack) -> None:
+    # WHEN a front-end served from a local dev port asks before POSTing a ticket
+    origin = "http://localhost:5173"
+    resp = requests.options(
+        stack.url + "/tickets",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        timeout=5,
+    )
+    # THEN the local stack's default origins allow it
+    assert resp.status_code == 204
+    assert resp.headers["Access-Control-Allow-Origin"] == origin
+    assert resp.headers["Access-Control-Allow-Methods"] == "GET, POST, OPTIONS"
+    assert "If-Match" in resp.headers["Access-Control-Allow-Headers"]
+    # AND an error the browser then gets is readable by it
+    denied = requests.get(stack.url + "/tickets", headers={"Origin": origin}, timeout=5)
+    assert denied.status_code == 401
+    assert denied.headers["Access-Control-Allow-Origin"] == origin
+    # AND another origin is not allowed
+    other = requests.options(
+        stack.url + "/tickets",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        timeout=5,
+    )
+    assert "Access-Control-Allow-Origin" not in other.headers

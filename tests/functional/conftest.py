@@ -14,10 +14,10 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from infra import moto_patches
-from infra.local import make_token
+from infra import local_auth, moto_patches
+from infra.local import LOCAL_ALLOWED_ORIGINS
 from infra.resources import create_all
-from tests.conftest import STACK
+from tests.conftest import STACK, TOKEN_SECRET
 
 moto_patches.apply()
 
@@ -27,10 +27,14 @@ def aws() -> Iterator[Any]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         from app import app
 
-        stack = create_all(boto3.session.Session(region_name="us-east-1"), STACK, app=app)
+        stack = create_all(
+            boto3.session.Session(region_name="us-east-1"),
+            STACK,
+            app=app,
+            parameters={"AllowedOrigins": LOCAL_ALLOWED_ORIGINS},
+        )
         saved = {k: os.environ.get(k) for k in stack.environment()}
         os.environ.update(stack.environment())
-        os.environ["AUTH_MODE"] = "local"
         _reset_caches()
         try:
             yield stack
@@ -55,12 +59,21 @@ def _reset_caches() -> None:
 def client(aws: Any) -> Iterator[Client]:
     from app import app
 
+    # The test client plays API Gateway as the local stack does: tokens verified, claims injected.
+    local_auth.install(app, TOKEN_SECRET)
     with Client(app) as c:
         yield c
 
 
-def token(role: str, department: str | None = None, user: str | None = None) -> str:
-    return make_token(role, department, user, os.environ["LOCAL_JWT_SECRET"])
+def token(
+    role: str | list[str],
+    department: str | None = None,
+    user: str | None = None,
+    lifetime: int = local_auth.MAX_LIFETIME_SECONDS,
+) -> str:
+    """A bearer token for one role or several (Cognito groups), signed as the local stack signs."""
+    roles = [role] if isinstance(role, str) else role
+    return local_auth.make_token(roles, department, user, TOKEN_SECRET, lifetime)
 
 
 def auth(role: str, department: str | None = None, user: str | None = None) -> dict[str, str]:

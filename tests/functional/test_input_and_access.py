@@ -55,7 +55,7 @@ def test_invalid_bodies_name_every_failing_field(api: Api, body, fields) -> None
     assert _count(api) == 0
 
 
-def test_malformed_json_wrong_type_and_oversize_are_400(api: Api) -> None:
+def test_malformed_json_wrong_type_and_oversize_are_refused(api: Api) -> None:
     s1, p1, _ = api.call("POST", "/tickets", "agent", "{not json")
     assert s1 == 400 and p1["errors"][0]["field"] == "body"
     s2, p2, _ = api.call(
@@ -65,11 +65,11 @@ def test_malformed_json_wrong_type_and_oversize_are_400(api: Api) -> None:
         json.dumps(ticket_body()),
         headers={"Content-Type": "text/plain"},
     )
-    assert s2 == 400 and p2["errors"][0]["field"] == "Content-Type"
+    assert s2 == 415 and p2["errors"][0]["field"] == "Content-Type"
     big = ticket_body(description="x" * 100, expectedResult="y" * 100)
     raw = json.dumps(big) + " " * (64 * 1024)
     s3, p3, _ = api.call("POST", "/tickets", "agent", raw)
-    assert s3 == 400 and p3["errors"][0]["field"] == "body"
+    assert s3 == 413 and p3["errors"][0]["field"] == "body"
     s4, p4, _ = api.call("POST", "/tickets", "agent", "")
     assert s4 == 400 and p4["errors"][0]["field"] == "body"
     assert _count(api) == 0

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from moto import mock_aws
 
+from infra import local_auth
 from infra.resources import create_all
-from tests.conftest import STACK
+from tests.conftest import STACK, TOKEN_SECRET
 from tests.functional.conftest import Api, _reset_caches, ticket_body, wait_until
 from tests.functional.test_lifecycle_paths import FIELDS, _act, _waiting
 
@@ -275,8 +276,8 @@ class TicketLifecycle(RuleBasedStateMachine):
 
         self._env.callback(restore)
         os.environ.update(self.stack.environment())
-        os.environ["AUTH_MODE"] = "local"
         _reset_caches()
+        local_auth.install(app, TOKEN_SECRET)
         self.client = self._env.enter_context(Client(app))
 
     def teardown(self) -> None:

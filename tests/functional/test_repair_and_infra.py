@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from chalicelib.api.edges import GENERATED
 from tests.functional.conftest import Api, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +82,6 @@ def test_phone_numbers_are_masked_in_logs() -> None:
 
 def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> None:
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-    env.pop("AUTH_MODE", None)  # packaging must attach the Cognito authorizer
     bindir = Path(sys.executable).parent
     subprocess.run(
         [
@@ -106,12 +106,49 @@ def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> 
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     resources = template["Resources"]
-    # every route but /health and /openapi.json is behind the Cognito authorizer of the user pool
-    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
-    for path, methods in paths.items():
+    # every route app.py declares but /health and /openapi.json is behind the Cognito authorizer
+    # of the user pool; the generated preflights and 405s (no data) are not
+    from app import app
+
+    definition = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    declared = {
+        (path, method.lower())
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+        if not getattr(entry.view_function, GENERATED, False)
+    }
+    public = {("/health", "get"), ("/openapi.json", "get")}
+    for path, methods in definition["paths"].items():
+        assert "options" in methods, path
         for method, op in methods.items():
             secured = bool(op.get("security"))
-            assert secured == (path not in ("/health", "/openapi.json")), (path, method)
+            assert secured == ((path, method) in declared - public), (path, method)
+    assert declared <= {(p, m) for p, ms in definition["paths"].items() for m in ms}
+    # API Gateway's own answers are problem+json with the CORS headers; a missing route is 404
+    gateway = definition["x-amazon-apigateway-gateway-responses"]
+    assert set(gateway) == {
+        "MISSING_AUTHENTICATION_TOKEN",
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    }
+    assert gateway["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert gateway["UNAUTHORIZED"]["statusCode"] == "401"
+    assert gateway["ACCESS_DENIED"]["statusCode"] == "403"
+    for kind, answer in gateway.items():
+        params = answer["responseParameters"]
+        assert params["gatewayresponse.header.Content-Type"] == "'application/problem+json'", kind
+        assert params["gatewayresponse.header.Access-Control-Allow-Origin"] == (
+            "method.request.header.origin"
+        )
+        assert params["gatewayresponse.header.Vary"] == "'Origin'"
+        json.loads(answer["responseTemplates"]["application/json"])
+    # the CORS origins are a stack parameter feeding the Lambda environment
+    assert template["Parameters"]["AllowedOrigins"]["Type"] == "String"
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["ALLOWED_ORIGINS"] == {"Ref": "AllowedOrigins"}
+    assert "AUTH_MODE" not in variables
     auth = resources["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]
     assert auth["CognitoAuth"]["x-amazon-apigateway-authorizer"]["providerARNs"] == [
         {"Fn::GetAtt": ["UserPool", "Arn"]}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,6 +22,7 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.adapters.query import Cursors
 from chalicelib.api import openapi, views
+from chalicelib.api.edges import GENERATED
 from chalicelib.api.openapi import REF, document
 from chalicelib.api.routes import CONFLICTS
 from chalicelib.domain import lifecycle, shapes
@@ -32,7 +32,8 @@ from chalicelib.domain.lifecycle import ACTIONS, RULES, STEP_STATUS
 from chalicelib.domain.tickets import Complainant, Ticket
 from chalicelib.domain.vocabulary import ROLES
 from chalicelib.services.rules import Rules
-from infra.local import make_token
+from infra import local_auth
+from tests.conftest import TOKEN_SECRET
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 PUBLIC = {"/health", "/openapi.json"}
@@ -61,7 +62,7 @@ def _app_routes() -> dict[tuple[str, str], str]:
         for path, methods in app.routes.items()
         for method, entry in methods.items()
         # generated handlers (CORS preflight, 405) are private views: not operations
-        if not entry.view_name.startswith("_")
+        if not getattr(entry.view_function, GENERATED, False)
     }
 
 
@@ -253,13 +254,14 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Client, list[type[B
     )
     monkeypatch.setattr(shapes, "parse", parse)
     monkeypatch.setattr(context, "deps", lambda: deps)
+    local_auth.install(app, TOKEN_SECRET)
     with Client(app) as client:
         yield client, used, held
 
 
 def _call(client: Client, path: str, method: str, op: dict[str, Any], role: str) -> int:
     department = HOME if role in DEPARTMENT_SCOPED else None
-    token = make_token(role, department, None, os.environ["LOCAL_JWT_SECRET"])
+    token = local_auth.make_token([role], department, None, TOKEN_SECRET)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     url = path.replace("{ticket_id}", "T0001").replace("{service_number}", "13800138000")
     body = None
@@ -328,6 +330,7 @@ def test_each_route_allows_exactly_the_roles_it_documents(probe: Any) -> None:
 def test_public_routes_need_no_token() -> None:
     from app import app
 
+    local_auth.install(app, TOKEN_SECRET)
     with Client(app) as client:
         for path in sorted(PUBLIC):
             resp = client.http.get(path, headers={"Host": "127.0.0.1:8000"})
