@@ -120,7 +120,7 @@ def customer_tickets(service_number: str) -> Response:
 
     req = app.current_request
     result = tickets.customer_tickets(
-        http.caller(req), service_number, http.query(req), _services()
+        http.caller(req), http.path_value(service_number), http.query(req), _services()
     )
     return http.json_response(result)
 
@@ -213,7 +213,7 @@ def put_blacklist(service_number: str) -> Response:
 
     req = app.current_request
     caller = http.caller(req)
-    entry = blacklist.add(caller, service_number, http.read_json(req), _services())
+    entry = blacklist.add(caller, http.path_value(service_number), http.read_json(req), _services())
     return http.json_response(entry)
 
 
@@ -222,7 +222,8 @@ def put_blacklist(service_number: str) -> Response:
 def delete_blacklist(service_number: str) -> Response:
     from chalicelib.services import blacklist
 
-    blacklist.remove(http.caller(app.current_request), service_number, _services())
+    number = http.path_value(service_number)
+    blacklist.remove(http.caller(app.current_request), number, _services())
     return Response(body="", status_code=204)
 
 

@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from chalice import Response  # type: ignore[attr-defined]
 from chalice.app import Request
@@ -197,6 +198,13 @@ def caller(request: Request) -> Caller:
 
 def header(request: Request, name: str) -> str | None:
     return _headers(request).get(name.lower())
+
+
+def path_value(value: str) -> str:
+    """A path parameter as the client meant it. API Gateway hands them over decoded; the local
+    gateway does not, so a `%`-escaped one (a spaced or full-width phone number) is decoded here.
+    Values with a literal `%` never occur in these routes, so decoding twice cannot happen."""
+    return unquote(value) if "%" in value else value
 
 
 def query(request: Request) -> dict[str, str]:
