@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ class Stack:
         }
         self.parameters.update(parameters or {})
         self.refs: dict[str, str] = {}
+        self.secrets: dict[str, str] = {}
         self.attrs: dict[tuple[str, str], str] = {}
 
     # -- intrinsic functions -----------------------------------------------------------------
@@ -90,7 +92,16 @@ class Stack:
 
     def environment(self) -> dict[str, str]:
         variables = self.template["Globals"]["Function"]["Environment"]["Variables"]
-        return {k: str(self.resolve(v)) for k, v in variables.items()}
+        return {k: self._dynamic(str(self.resolve(v))) for k, v in variables.items()}
+
+    def _dynamic(self, value: str) -> str:
+        """CloudFormation resolves `{{resolve:secretsmanager:ARN:SecretString}}` at deploy time;
+        here it is the secret this stack generated."""
+        return re.sub(
+            r"\{\{resolve:secretsmanager:(.+?):SecretString\}\}",
+            lambda m: self.secrets.get(m.group(1), m.group(0)),
+            value,
+        )
 
 
 def predicted_environment(stack_name: str, region: str = "us-east-1") -> dict[str, str]:
@@ -137,6 +148,12 @@ def create_all(
     sfn = session.client("stepfunctions")
     for logical in by_type.get("AWS::DynamoDB::Table", []):
         _table(ddb, stack, logical, resources[logical]["Properties"])
+    for logical in by_type.get("AWS::SecretsManager::Secret", []):
+        value = secrets.token_urlsafe(36)
+        arn = session.client("secretsmanager").create_secret(
+            Name=f"{stack.name}-{logical}", SecretString=value
+        )["ARN"]
+        stack.refs[logical], stack.secrets[arn] = arn, value
     queues = by_type.get("AWS::SQS::Queue", [])
     # dead-letter queues first: other queues' redrive policies point at them
     queues.sort(key=lambda q: "RedrivePolicy" in resources[q].get("Properties", {}))

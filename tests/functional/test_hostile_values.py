@@ -182,3 +182,19 @@ def test_internal_markers_never_reach_a_response(api: Api) -> None:
     assert set(ticket) <= documented
     for internal in ("lastEscalation", "overdueStep", "taskToken", "outbox", "workflowInput"):
         assert internal not in json.dumps(ticket)
+
+
+def test_cursors_are_signed_with_the_secret_the_stack_generates(aws) -> None:
+    # infra declares a generated secret; CloudFormation resolves it into the environment, and
+    # the local stack does the same with the secret it created
+    secret = aws.environment()["CURSOR_SECRET"]
+    assert "resolve:" not in secret and len(secret) >= 40
+    from chalicelib.services import context
+
+    cursors = context.deps().cursors
+    issued = cursors.encode({"k": 1})
+    assert cursors.decode(issued) == {"k": 1}
+    from chalicelib.adapters.query import Cursors
+
+    with pytest.raises(Exception, match="cursor"):
+        Cursors("another-deployment's-secret").decode(issued)
