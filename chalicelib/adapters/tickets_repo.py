@@ -7,7 +7,7 @@ audit entry) in one transaction, conditional on the version read: nothing is upd
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from chalicelib.domain.records import (
     TicketUnreadableError,
     UnreadableTicket,
 )
+from chalicelib.domain.retry import until_settled
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.values import parse_storage_time, storage_time
 from chalicelib.logs import logger
@@ -136,6 +137,9 @@ def _reasons(err: TransactWriteError) -> list[str | None]:
 class TicketRepository:
     """Domain verbs over the tickets and events tables."""
 
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.sleep = sleep
+
     def create(
         self,
         ticket: Ticket,
@@ -155,7 +159,8 @@ class TicketRepository:
         if due_at is not None:
             model.dueKey = DUE_KEY
             model.nextDueAt = storage_time(due_at)
-        for attempt in range(5):
+
+        def attempt() -> bool | None:
             try:
                 with TransactWrite(connection=connection()) as tx:
                     tx.save(model, condition=TicketModel.id.does_not_exist())
@@ -174,16 +179,22 @@ class TicketRepository:
                         )
                     if audit is not None:
                         tx.save(audit)
-                return
+                return True
             except TransactWriteError as err:
                 reasons = _reasons(err)
                 if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
                     assert idempotency_key is not None
                     self._replay(idempotency_key, fingerprint)
-                if "TransactionConflict" in reasons and attempt < 4:
-                    time.sleep(0.05 * 2**attempt)
-                    continue
+                if "TransactionConflict" in reasons:
+                    last[0] = err
+                    return None  # another transaction held an item: try again shortly
                 raise
+
+        def give_up() -> bool:
+            raise last[0] or RuntimeError("the create transaction kept conflicting")
+
+        last: list[TransactWriteError | None] = [None]
+        until_settled(attempt, attempts=5, sleep=self.sleep, give_up=give_up, backoff=0.05)
 
     def _replay(self, key: str, fingerprint: str | None) -> None:
         try:

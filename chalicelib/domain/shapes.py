@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -56,14 +57,20 @@ TEXT_PATTERN = rf"^{_NO_CONTROL}*[^\s\u0000-\u001F\u007F-\u009F]{_NO_CONTROL}*$"
 # -- value types -----------------------------------------------------------------------------
 
 
-def _text(max_len: int, description: str | None = None, example: str | None = None) -> Any:
-    """A string the server NFC-normalises and trims: 1..max_len characters, clean."""
+def _string_type(py_type: Any, check: Any, schema: dict[str, Any]) -> Any:
+    """A value sent as a JSON string, checked (and normalised) by one of `values`' functions;
+    the schema says what the check accepts."""
 
-    def check(value: Any) -> str:
+    def validate(value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError("must be a string")
-        return values.clean_text(value, max_len)
+        return check(value)
 
+    return Annotated[py_type, PlainValidator(validate), WithJsonSchema(schema)]
+
+
+def _text(max_len: int, description: str | None = None, example: str | None = None) -> Any:
+    """A string the server NFC-normalises and trims: 1..max_len characters, clean."""
     schema: dict[str, Any] = {
         "type": "string",
         "minLength": 1,
@@ -74,53 +81,39 @@ def _text(max_len: int, description: str | None = None, example: str | None = No
         schema["description"] = description
     if example:
         schema["examples"] = [example]
-    return Annotated[str, PlainValidator(check), WithJsonSchema(schema)]
+    return _string_type(str, lambda v: values.clean_text(v, max_len), schema)
 
 
-def _check_phone(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
+def _phone(value: str) -> str:
     if len(value) > 24:
         raise ValueError("must be at most 24 characters")
     return values.normalize_phone(value)
 
 
-Phone = Annotated[
+Phone = _string_type(
     str,
-    PlainValidator(_check_phone),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "minLength": 5,
-            "maxLength": 24,
-            "pattern": r"^[0-9０-９+\s\-.()]+$",
-            "description": "A mainland mobile (1[3-9] and 9 more digits) or landline number "
-            "with its area code (0AA…). Spaces, dashes, dots, parentheses, full-width digits and "
-            "a +86/0086 prefix are accepted and removed: the server keeps ASCII digits only.",
-            "examples": ["13800138000"],
-        }
-    ),
-]
-
-
-def _check_instant(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 date-time string with an offset")
-    return values.parse_instant(value)
-
-
-Instant = Annotated[
+    _phone,
+    {
+        "type": "string",
+        "minLength": 5,
+        "maxLength": 24,
+        "pattern": r"^[0-9０-９+\s\-.()]+$",
+        "description": "A mainland mobile (1[3-9] and 9 more digits) or landline number "
+        "with its area code (0AA…). Spaces, dashes, dots, parentheses, full-width digits and "
+        "a +86/0086 prefix are accepted and removed: the server keeps ASCII digits only.",
+        "examples": ["13800138000"],
+    },
+)
+Instant = _string_type(
     datetime,
-    PlainValidator(_check_instant),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "format": "date-time",
-            "description": "ISO 8601 with an offset, between 2000-01-01 and 2100-12-31.",
-            "examples": ["2026-11-20T09:00:00+08:00"],
-        }
-    ),
-]
+    values.parse_instant,
+    {
+        "type": "string",
+        "format": "date-time",
+        "description": "ISO 8601 with an offset, between 2000-01-01 and 2100-12-31.",
+        "examples": ["2026-11-20T09:00:00+08:00"],
+    },
+)
 
 
 def _check_field_value(value: Any) -> str | int | float | bool:
@@ -234,21 +227,26 @@ def _known(kind: str, code: str | None, info: ValidationInfo) -> str | None:
     return code
 
 
+def _in_catalog(kind: str) -> Any:
+    """A code of the catalog (`kind`: category, phenomenon, department), checked against the
+    catalog the validation context carries."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        return _known(kind, value, info) or value
+
+    return Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$"), AfterValidator(check)]
+
+
+CategoryCode = _in_catalog("category")
+PhenomenonCode = _in_catalog("phenomenon")
+DepartmentCode = _in_catalog("department")
+
+
 class _Classified(Shape):
     """A category and/or phenomenon of the catalog; the phenomenon must belong to the category."""
 
-    category: Code | None = None
-    phenomenon: Code | None = None
-
-    @field_validator("category")
-    @classmethod
-    def _category(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return _known("category", v, info)
-
-    @field_validator("phenomenon")
-    @classmethod
-    def _phenomenon(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return _known("phenomenon", v, info)
+    category: CategoryCode | None = None
+    phenomenon: PhenomenonCode | None = None
 
     @model_validator(mode="after")
     def _belongs(self, info: ValidationInfo) -> Any:
@@ -373,14 +371,9 @@ class DispatchBody(Shape):
         }
     )
 
-    department: Code
+    department: DepartmentCode
     note: _text(2000, "The dispatch note for the department.", "弱覆盖，请核查")
     sla_level: SlaLevel | None = None
-
-    @field_validator("department")
-    @classmethod
-    def _department(cls, v: str, info: ValidationInfo) -> str:
-        return _known("department", v, info) or v
 
 
 class EmptyBody(Shape):
@@ -417,14 +410,9 @@ class TransferBody(Shape):
         }
     )
 
-    department: Code
+    department: DepartmentCode
     reason: _text(1000, example="需要计费支撑中心核查")
     time_limit_hours: Annotated[int, Field(ge=1, le=720)] | None = None
-
-    @field_validator("department")
-    @classmethod
-    def _department(cls, v: str, info: ValidationInfo) -> str:
-        return _known("department", v, info) or v
 
 
 class ReplyBody(Shape):
@@ -554,18 +542,8 @@ class SlaPreviewQuery(Shape):
     sla_level: SlaLevel | None = None
     channel: Channel = "hotline"
     source: Source | None = None
-    category: Code | None = None
-    phenomenon: Code | None = None
-
-    @field_validator("category")
-    @classmethod
-    def _category(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return _known("category", v, info)
-
-    @field_validator("phenomenon")
-    @classmethod
-    def _phenomenon(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return _known("phenomenon", v, info)
+    category: CategoryCode | None = None
+    phenomenon: PhenomenonCode | None = None
 
 
 class PageQuery(_Page):

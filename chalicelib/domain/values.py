@@ -55,20 +55,12 @@ def clean_text(raw: str, max_len: int, *, min_len: int = 1) -> str:
             raise ValueRejected("must not contain lone UTF-16 surrogates")
         if ch not in "\n\t" and unicodedata.category(ch) == "Cc":
             raise ValueRejected("must not contain control characters (newline and tab allowed)")
+    if len(raw) > max_len:  # as sent, like the schema's maxLength
+        raise ValueRejected(f"must be at most {max_len} characters")
     value = unicodedata.normalize("NFC", raw).strip()
     if len(value) < min_len:
         raise ValueRejected("must not be empty" if min_len == 1 else f"needs ≥ {min_len} chars")
-    if len(value) > max_len:
-        raise ValueRejected(f"must be at most {max_len} characters")
     return value
-
-
-def is_clean_text(value: str) -> bool:
-    """True when `value` is already as `clean_text` would leave it (used on stored data)."""
-    try:
-        return clean_text(value, max(len(value), 1), min_len=0) == value
-    except ValueRejected:
-        return False
 
 
 # -- phone numbers ---------------------------------------------------------------------------

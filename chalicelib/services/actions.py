@@ -13,13 +13,13 @@ from typing import Any
 from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.records import AuditEntry, HistoryEvent
+from chalicelib.domain.retry import until_settled
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
 from . import agenda, escalation, notifications, steps
 from .context import Caller, Deps
 from .intake import required_fields_state
-from .retry import until_settled
 
 ATTEMPTS = 4
 

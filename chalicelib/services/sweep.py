@@ -17,12 +17,12 @@ from typing import Any
 
 from chalicelib.domain.duties import Duty
 from chalicelib.domain.records import HistoryEvent, TicketUnreadableError, UnreadableTicket
+from chalicelib.domain.retry import until_settled
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
 from . import agenda, notifications, steps
 from .context import Deps
-from .retry import until_settled
 
 PAGE = 100
 
@@ -127,29 +127,33 @@ def _perform(
 def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Ticket | None:
     """Record the breach for reporting: `breached`, and which duty was missed."""
     name = str(duty.details.get("duty", "reply"))
-    for _ in range(3):
-        overdue = tuple(sorted({*ticket.overdue_duties, name}))
+    current: list[Ticket | None] = [ticket]
+
+    def attempt() -> Ticket | bool | None:
+        seen = current[0]
+        if seen is None:
+            return False  # the ticket is gone
         event = HistoryEvent(
             now,
             "sweep",
             "system",
             "breached",
-            ticket.status,
-            ticket.status,
+            seen.status,
+            seen.status,
             {"duty": name, "dueAt": duty.at.isoformat()},
-            ticket.version + 1,
+            seen.version + 1,
         )
-        after = ticket.with_changes(breached=True, updated_at=now, overdue_duties=overdue)
+        overdue = tuple(sorted({*seen.overdue_duties, name}))
+        after = seen.with_changes(breached=True, updated_at=now, overdue_duties=overdue)
         stored = deps.repo.save_change(
-            ticket, after, event, due_at=agenda.next_due_of(after, deps.rules)
+            seen, after, event, due_at=agenda.next_due_of(after, deps.rules)
         )
-        if stored is not None:
-            return stored
-        fresh = deps.repo.get(ticket.id, consistent=True)
-        if fresh is None:
-            return None
-        ticket = fresh
-    return None
+        if stored is None:  # changed meanwhile: decide again from the table's copy
+            current[0] = deps.repo.get(seen.id, consistent=True)
+        return stored
+
+    result = until_settled(attempt, attempts=3, sleep=deps.sleep, give_up=lambda: False)
+    return result if isinstance(result, Ticket) else None
 
 
 def _repair(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> bool:

@@ -17,12 +17,12 @@ from typing import Any
 
 from chalicelib.domain.lifecycle import DEPARTMENT_STEPS
 from chalicelib.domain.records import HistoryEvent
+from chalicelib.domain.retry import until_settled
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
 from . import agenda, notifications, steps
 from .context import Deps
-from .retry import until_settled
 from .rules import Rules
 
 # When the step was completed while its wait timed out, wait briefly: the outbox answers.
