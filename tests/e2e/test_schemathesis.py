@@ -25,6 +25,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -46,7 +47,7 @@ ROLES = (
 SCOPED = ("department", "complaint_admin")
 DEPARTMENT = "network"
 SERVICE_NUMBER = "13800138000"
-CASES_PER_OPERATION = 8
+CASES_PER_OPERATION = 10
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -130,7 +131,12 @@ def _describe(operation: Any, role: str, group: BaseExceptionGroup[Any]) -> dict
 
 
 def _fuzz(
-    stack: Stack, operation: Any, ids: list[str], role: str, headers: dict[str, str]
+    stack: Stack,
+    operation: Any,
+    ids: list[str],
+    role: str,
+    headers: dict[str, str],
+    checks: list[Any] = CHECKS,
 ) -> tuple[int, dict[str, str]]:
     """Run the operation's cases; (cases sent, failures by operation and check)."""
     failures: dict[str, str] = {}
@@ -149,7 +155,7 @@ def _fuzz(
         nonlocal sent
         sent += 1
         try:
-            case.call_and_validate(base_url=stack.url, headers=headers, checks=CHECKS, timeout=30)
+            case.call_and_validate(base_url=stack.url, headers=headers, checks=checks, timeout=30)
         except FailureGroup as group:
             for key, text in _describe(operation, role, group).items():
                 failures.setdefault(key, text)
@@ -158,8 +164,9 @@ def _fuzz(
     return sent, failures
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_operation_conforms_for_every_role(stack: Stack, schema: Any, role: str) -> None:
+def _fuzz_all(
+    stack: Stack, schema: Any, role: str, checks: list[Any], only: Callable[[Any], bool]
+) -> None:
     ids = stack.__dict__.get("seeded") or _seed(stack)
     stack.__dict__["seeded"] = ids
     department = DEPARTMENT if role in SCOPED else None
@@ -167,12 +174,35 @@ def test_every_operation_conforms_for_every_role(stack: Stack, schema: Any, role
     failures: dict[str, str] = {}
     sent = 0
     for result in schema.get_all_operations():
-        count, found = _fuzz(stack, result.ok(), ids, role, headers)
+        operation = result.ok()
+        if not only(operation):
+            continue
+        count, found = _fuzz(stack, operation, ids, role, headers, checks)
         sent += count
         for key, text in found.items():
             failures.setdefault(key, text)
 
-    assert sent >= 100, sent
+    assert sent >= 50, sent
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(
         f"{key}\n{text}" for key, text in sorted(failures.items())
     )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_conforms_for_every_role(stack: Stack, schema: Any, role: str) -> None:
+    _fuzz_all(stack, schema, role, CHECKS, lambda operation: True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="known bug: the server sends `ETag: 7`, the document (and docs/api.md) say a quoted "
+    '`ETag: "7"` (pattern ^"[0-9]+"$); app.py renders str(t.version) unquoted',
+)
+def test_response_headers_conform(stack: Stack, schema: Any) -> None:
+    def declares_headers(operation: Any) -> bool:
+        responses = operation.definition.raw.get("responses", {})
+        return any("headers" in r for r in responses.values() if isinstance(r, dict))
+
+    checks = [*CHECKS, response_headers_conformance]
+    _fuzz_all(stack, schema, "complaint_manager", checks, declares_headers)
