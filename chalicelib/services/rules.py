@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import config
-from chalicelib.catalog import Catalog, get_catalog
-from chalicelib.domain.calendar import BusinessCalendar, default_calendar
-from chalicelib.domain.sla import SlaPolicy, load_policy
+
+if TYPE_CHECKING:  # loaded on first use: a cold start that needs no calendar loads none
+    from chalicelib.catalog import Catalog
+    from chalicelib.domain.calendar import BusinessCalendar
+    from chalicelib.domain.sla import SlaPolicy
 
 
 class Rules:
@@ -34,14 +36,20 @@ class Rules:
 
     @cached_property
     def catalog(self) -> Catalog:
+        from chalicelib.catalog import get_catalog
+
         return get_catalog()
 
     @cached_property
     def policy(self) -> SlaPolicy:
+        from chalicelib.domain.sla import load_policy
+
         return load_policy(config.sla_policy())
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
+        from chalicelib.domain.calendar import default_calendar
+
         return default_calendar(config.calendar_overrides())
 
     @cached_property

@@ -1,0 +1,169 @@
+"""The bodies of the lifecycle's actions (`POST /tickets/{id}/<action>`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, model_validator
+
+from ..duties import CRITERIA
+from .base import (
+    Criterion,
+    DepartmentCode,
+    Duty,
+    Fields,
+    Flags,
+    ReplyMethod,
+    Satisfaction,
+    Shape,
+    SlaLevel,
+    _Classified,
+    _FieldFailure,
+    _text,
+)
+
+# -- lifecycle actions -----------------------------------------------------------------------
+
+
+class ReviewBody(_Classified):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"valid": True, "opinion": "信息完整", "phenomenon": "voice_coverage"}]
+        }
+    )
+
+    valid: bool
+    unreasonable: bool = False
+    reason: _text(1000) | None = None
+    opinion: _text(2000, "The reviewer's opinion, kept in the history.") | None = None
+    fields: Fields | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Any:
+        if self.valid and self.unreasonable:
+            raise _FieldFailure(
+                "unreasonable", "an unreasonable ticket is not valid: send valid: false"
+            )
+        if (not self.valid or self.unreasonable) and not self.reason:
+            raise _FieldFailure("reason", "is required when the ticket is invalid or unreasonable")
+        return self
+
+
+class DispatchBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"department": "network", "note": "弱覆盖，请核查", "slaLevel": "C"}]
+        }
+    )
+
+    department: DepartmentCode
+    note: _text(2000, "The dispatch note for the department.", "弱覆盖，请核查")
+    sla_level: SlaLevel | None = None
+
+
+class EmptyBody(Shape):
+    """No fields (an empty object, or no body at all)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
+
+class ResolveBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"cause": "weak_coverage", "result": "已新增室分系统"}]}
+    )
+
+    cause: _text(500, "The cause found.", "weak_coverage")
+    result: _text(4000, "What was done.", "已新增室分系统")
+
+
+class ReasonBody(Shape):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "不属于本部门处理范围"}]})
+
+    reason: _text(1000, example="不属于本部门处理范围")
+
+
+class TransferBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "department": "billing_support",
+                    "reason": "需要计费支撑中心核查",
+                    "timeLimitHours": 24,
+                }
+            ]
+        }
+    )
+
+    department: DepartmentCode
+    reason: _text(1000, example="需要计费支撑中心核查")
+    time_limit_hours: Annotated[int, Field(ge=1, le=720)] | None = None
+
+
+class ReplyBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"content": "已为您处理，信号已恢复", "method": "phone"}]}
+    )
+
+    content: _text(4000, "The answer given to the customer.", "已为您处理，信号已恢复")
+    method: ReplyMethod
+
+
+class RevisitBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"satisfaction": "satisfied", "comment": "满意"}]}
+    )
+
+    satisfaction: Satisfaction
+    comment: _text(2000) | None = None
+
+
+class ArchiveBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"analysis": "弱覆盖典型案例", "addToCaseLibrary": True}]}
+    )
+
+    analysis: _text(4000, "The closing analysis.", "弱覆盖典型案例")
+    add_to_case_library: bool = False
+    no_revisit_reason: _text(1000) | None = None
+
+
+class NoteBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"text": "客户补充：晚上八点后信号最差", "fields": {"handsetModel": "Mate 60"}}
+            ]
+        }
+    )
+
+    text: _text(4000, "Supplementary information.", "客户补充：晚上八点后信号最差")
+    fields: Fields | None = None
+    duty: Duty | None = None
+    flags: Flags | None = None
+
+
+class EscalateBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "媒体介入", "criteria": ["media"]}]}
+    )
+
+    reason: _text(1000, example="媒体介入")
+    criteria: Annotated[list[Criterion], Field(min_length=1, max_length=len(CRITERIA))]
+
+
+ACTION_BODIES: Mapping[str, type[Shape]] = {
+    "review": ReviewBody,
+    "dispatch": DispatchBody,
+    "accept": EmptyBody,
+    "resolve": ResolveBody,
+    "return": ReasonBody,
+    "transfer": TransferBody,
+    "reply": ReplyBody,
+    "revisit": RevisitBody,
+    "archive": ArchiveBody,
+    "cancel": ReasonBody,
+    "note": NoteBody,
+    "escalate": EscalateBody,
+}

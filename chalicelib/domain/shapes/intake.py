@@ -1,0 +1,92 @@
+"""The body of `POST /tickets`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ConfigDict, ValidationInfo, field_validator
+
+from .base import (
+    CLOCK_SKEW,
+    Channel,
+    ComplainantType,
+    Fields,
+    Flags,
+    Instant,
+    Kind,
+    Phone,
+    ReplyMethod,
+    Shape,
+    Source,
+    _Classified,
+    _text,
+)
+
+# -- POST /tickets ---------------------------------------------------------------------------
+
+
+class ComplainantIn(Shape):
+    name: _text(50, "The complainant's name.", "张三")
+    type: ComplainantType = "ordinary"
+    contact_number: Phone
+    address: _text(200) | None = None
+    reply_method: ReplyMethod = "phone"
+
+
+class LocationIn(Shape):
+    area: _text(100, "District or area.", "思明区")
+    landmark: _text(200, "A landmark near the place.", "中山路步行街") | None = None
+
+
+class NewTicketBody(_Classified):
+    """A complaint or suggestion taken at intake. Without category and phenomenon the server
+    classifies the description and suggests them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "complaint",
+                    "channel": "hotline",
+                    "complainant": {
+                        "name": "张三",
+                        "contactNumber": "138 0013 8000",
+                        "replyMethod": "sms",
+                    },
+                    "serviceNumber": "13800138000",
+                    "description": "家里手机信号不好，只有一两格，通话断断续续",
+                    "phenomenon": "voice_coverage",
+                    "occurredAt": "2026-11-20T09:00:00+08:00",
+                    "location": {"area": "思明区", "landmark": "中山路步行街"},
+                    "fields": {"handsetModel": "Mate 60", "frequency": "frequent"},
+                }
+            ]
+        }
+    )
+
+    kind: Kind
+    channel: Channel
+    source: Source | None = None
+    complainant: ComplainantIn
+    service_number: Phone
+    description: _text(4000, "What the customer says.", "家里手机信号不好，通话断断续续")
+    occurred_at: Instant | None = None
+    location: LocationIn | None = None
+    expected_result: _text(1000) | None = None
+    fields: Fields | None = None
+    urgent: bool = False
+    flags: Flags | None = None
+    answer: _text(2000, "The answer given on the spot: the ticket starts `answered`.") | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_future(cls, v: datetime | None, info: ValidationInfo) -> datetime | None:
+        now = (info.context or {}).get("now")
+        if v is not None and now is not None and v > now + CLOCK_SKEW:
+            raise ValueError("must not be in the future")
+        return v
+
+    @field_validator("flags")
+    @classmethod
+    def _distinct(cls, v: list[str] | None) -> list[str] | None:
+        return list(dict.fromkeys(v)) if v is not None else None
