@@ -102,8 +102,6 @@ def render_error(err: DomainError) -> Response:
         extra["code"] = code
     if isinstance(err, Unavailable):
         headers["Retry-After"] = str(err.retry_after)
-        if err.code:
-            extra["code"] = err.code
     return problem(
         err.status,
         err.title,
@@ -232,6 +230,12 @@ def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
             return render_error(err)
         except Exception:
             logger.exception("unhandled error")
-            return problem(500, "Internal error", "an unexpected error occurred", slug="internal")
+            return problem(
+                500,
+                "Internal error",
+                "an unexpected error occurred",
+                slug="internal",
+                extra={"code": "internal"},
+            )
 
     return wrapper

@@ -15,6 +15,8 @@ class DomainError(Exception):
     status = 500
     title = "Error"
     type_slug = "error"
+    # The machine-readable `code` of the problem+json; a Conflict names the rule it met.
+    code: str | None = "error"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -25,6 +27,7 @@ class ValidationFailed(DomainError):
     status = 400
     title = "Invalid request"
     type_slug = "validation"
+    code = "validation"
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
         super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
@@ -35,18 +38,21 @@ class Unauthorized(DomainError):
     status = 401
     title = "Unauthorized"
     type_slug = "unauthorized"
+    code = "unauthorized"
 
 
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"
     type_slug = "forbidden"
+    code = "forbidden"
 
 
 class NotFound(DomainError):
     status = 404
     title = "Not found"
     type_slug = "not-found"
+    code = "not_found"
 
 
 class Conflict(DomainError):
@@ -69,7 +75,7 @@ class Unavailable(DomainError):
     title = "Service unavailable"
     type_slug = "unavailable"
 
-    def __init__(self, detail: str, retry_after: int = 1, code: str | None = None) -> None:
+    def __init__(self, detail: str, retry_after: int = 1, code: str = "unavailable") -> None:
         super().__init__(detail)
         self.retry_after = retry_after
         self.code = code

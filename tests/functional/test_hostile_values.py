@@ -24,6 +24,7 @@ def _refused(api: Api, method: str, path: str, body: Any, field: str, role: str 
     status, problem, headers = api.call(method, path, role, body)
     assert status == 400, problem
     assert headers["Content-Type"] == "application/problem+json"
+    assert problem["code"] == "validation"
     assert field in {e["field"] for e in problem["errors"]}, problem["errors"]
 
 
@@ -198,3 +199,23 @@ def test_cursors_are_signed_with_the_secret_the_stack_generates(aws) -> None:
 
     with pytest.raises(Exception, match="cursor"):
         Cursors("another-deployment's-secret").decode(issued)
+
+
+def test_every_problem_carries_its_machine_readable_code(api: Api, client) -> None:
+    ticket = api.create()
+    cases = [
+        (api.call("GET", "/tickets/T0000000000000000000000000", "agent"), 404, "not_found"),
+        (api.call("GET", "/audit", "agent"), 403, "forbidden"),
+        (api.call("POST", "/tickets", "agent", {"kind": "rant"}), 400, "validation"),
+        (
+            api.call(
+                "POST", f"/tickets/{ticket['id']}/archive", "complaint_manager", {"analysis": "x"}
+            ),
+            409,
+            "action_not_allowed",
+        ),
+    ]
+    for (status, problem, _), expected_status, code in cases:
+        assert status == expected_status and problem["code"] == code, problem
+    anonymous = client.http.get("/tickets")
+    assert anonymous.status_code == 401 and json.loads(anonymous.body)["code"] == "unauthorized"
