@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | sha1sum | cut -c1-12)
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: install run test lint typecheck unit functional e2e package bench diagram clean
+.PHONY: install run test lint typecheck unit functional e2e bytecode package bench diagram clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,13 +37,19 @@ functional: install
 e2e: install
 	$(PY) -m pytest tests/e2e
 
-package: install
+# The Lambda package ships bytecode (checked against each source's hash, so a zip's mtimes do not
+# matter and an edited source is never served stale): Lambda's file system is read-only, so
+# without it every cold start compiles every module again.
+bytecode: install
+	$(PY) -m compileall -q --invalidation-mode checked-hash app.py chalicelib
+
+package: bytecode
 	rm -rf build && $(VENV)/bin/chalice package --pkg-format cloudformation --template-format json \
 		--merge-template infra/template.json build/
 	$(VENV)/bin/cfn-lint build/sam.json
 	@echo "SAM template: build/sam.json (deploy: see README)"
 
-bench: install
+bench: bytecode
 	$(PY) -m bench
 
 diagram: install

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -83,6 +84,13 @@ def test_phone_numbers_are_masked_in_logs() -> None:
 def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> None:
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
     bindir = Path(sys.executable).parent
+    # as `make package` does: the package ships bytecode, so a cold start compiles nothing
+    compile_args = ["-m", "compileall", "-q", "--invalidation-mode", "checked-hash"]
+    subprocess.run(
+        [sys.executable, *compile_args, "app.py", "chalicelib"],
+        cwd=ROOT,
+        check=True,
+    )
     subprocess.run(
         [
             str(bindir / "chalice"),
@@ -101,6 +109,9 @@ def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> 
         capture_output=True,
     )
     template = json.loads((tmp_path / "sam.json").read_text())
+    with zipfile.ZipFile(tmp_path / "deployment.zip") as bundle:
+        names = set(bundle.namelist())
+    assert "chalicelib/domain/__pycache__/values.cpython-311.pyc" in names
     lint = subprocess.run(
         [str(bindir / "cfn-lint"), str(tmp_path / "sam.json")], capture_output=True, text=True
     )
