@@ -83,7 +83,7 @@ def create_ticket() -> Response:
     headers = {"Location": f"/tickets/{t.id}", "ETag": http.etag(t.version)}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return http.json_response(t.to_api(), 201, headers)
+    return http.json_response(t.to_api(not caller.principal.sees_contact_details), 201, headers)
 
 
 @app.route("/tickets", methods=["GET"], authorizer=AUTH)
@@ -100,8 +100,10 @@ def list_tickets() -> Response:
 def get_ticket(ticket_id: str) -> Response:
     from chalicelib.services import tickets
 
-    t = tickets.get_ticket(http.caller(app.current_request), ticket_id, _services())
-    return http.json_response(t.to_api(), headers={"ETag": http.etag(t.version)})
+    caller = http.caller(app.current_request)
+    t = tickets.get_ticket(caller, ticket_id, _services())
+    view = t.to_api(not caller.principal.sees_contact_details)
+    return http.json_response(view, headers={"ETag": http.etag(t.version)})
 
 
 @app.route("/tickets/{ticket_id}/history", methods=["GET"], authorizer=AUTH)
@@ -170,7 +172,8 @@ def _action_view(action: str) -> Any:
         expected = http.if_match(req)
         body = http.read_json(req, allow_empty=True)
         t = actions.perform(caller, ticket_id, action, body, expected, _services())
-        return http.json_response(t.to_api(), headers={"ETag": http.etag(t.version)})
+        view = t.to_api(not caller.principal.sees_contact_details)
+        return http.json_response(view, headers={"ETag": http.etag(t.version)})
 
     view.__name__ = view.__qualname__ = f"{action}_ticket"
     view.__doc__ = f"POST /tickets/{{id}}/{action}: a lifecycle action (see API.md)."

@@ -10,6 +10,8 @@ from .vocabulary import ROLES
 
 # Roles whose view is limited to tickets their department holds or held (API.md).
 DEPARTMENT_SCOPED = frozenset({"department", "complaint_admin"})
+# Roles that never contact customers: they see phone numbers masked.
+NO_CUSTOMER_CONTACT = frozenset({"operator", "auditor", "leader"})
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,12 @@ class Principal:
     def role(self) -> str:
         """The principal's most privileged role, recorded in history and audit."""
         return max(self.roles, key=ROLES.index) if self.roles else "none"
+
+    @property
+    def sees_contact_details(self) -> bool:
+        """False when none of the user's roles contacts customers (operator, auditor, leader):
+        their views show the service and contact numbers masked."""
+        return any(r not in NO_CUSTOMER_CONTACT for r in self.roles)
 
     @property
     def department_scoped(self) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from .declared import Codec, IsoInstant, declared, field, specs
-from .masking import mask_phone
+from .masking import mask_pii
 from .values import iso
 from .vocabulary import (
     CHANNELS,
@@ -241,7 +241,9 @@ class Ticket:
     def with_changes(self, **changes: Any) -> Ticket:
         return replace(self, **changes)
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, masked: bool = False) -> dict[str, Any]:
+        """The ticket as responses show it; `masked` for roles that never contact customers
+        (their view has the service number and contact number masked: `138****8000`)."""
         out: dict[str, Any] = {}
         for spec in specs(Ticket):
             value = getattr(self, spec.name)
@@ -249,6 +251,11 @@ class Ticket:
                 continue
             out[spec.wire] = _api_value(value)
         out.update(self.derived())
+        if masked:
+            out["serviceNumber"] = mask_pii(out["serviceNumber"])
+            contact = dict(out["complainant"])
+            contact["contactNumber"] = mask_pii(contact["contactNumber"])
+            out["complainant"] = contact
         return out
 
     def derived(self) -> TicketDerived:
@@ -263,9 +270,18 @@ class Ticket:
         }
 
     def summary(self) -> str:
-        """One line for notifications: never the complainant record, numbers masked."""
+        """One line for notifications: never the complainant record; phone, ID-card and e-mail
+        masked, and the complainant's name where the description repeats it."""
         text = self.description if len(self.description) <= 80 else self.description[:79] + "…"
-        return mask_phone(f"[{self.category or 'unclassified'}] {text}")
+        name = self.complainant.name
+        if len(name) >= 2:
+            text = text.replace(name, name[0] + "*" * (len(name) - 1))
+        return mask_pii(f"[{self.category or 'unclassified'}] {text}")
+
+    def label(self) -> str:
+        """What the ticket is about, by catalog codes only: for places that must carry no
+        customer text (a Step Functions execution's input and history)."""
+        return f"[{self.category or 'unclassified'}/{self.phenomenon or '-'}]"
 
 
 class TicketDerived(TypedDict):

@@ -58,10 +58,11 @@ def execution_input(
 ) -> str:
     """Serialized once and stored on the ticket: a restart sends byte-identical input.
     `nextDueAt` is where the started execution puts the ticket on the sweep's due-index; status,
-    summary (phone numbers masked) and severity go into the `created` event it publishes."""
+    summary (catalog codes only: no customer text enters an execution) and severity go into
+    the `created` event it publishes."""
     payload = callback_output(ticket.id, step, seq, "accepted", timeout_seconds)
     payload["nextDueAt"] = storage_time(next_due) if next_due else FAR_FUTURE
     payload["status"] = ticket.status
-    payload["summary"] = ticket.summary()
+    payload["summary"] = ticket.label()  # executions carry codes and ids, never customer text
     payload["severity"] = "high" if ticket.escalated or ticket.emergency else "normal"
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))

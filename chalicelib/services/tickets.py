@@ -221,7 +221,8 @@ def list_tickets(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str
         filters["department"] = p.department or "-"
     items, cursor = _query(filters, q, deps)
     _audit_reads(caller, items, "list", deps)
-    return {"items": [t.to_api() for t in items], "nextCursor": cursor}
+    masked = not p.sees_contact_details
+    return {"items": [t.to_api(masked) for t in items], "nextCursor": cursor}
 
 
 def customer_tickets(
@@ -239,7 +240,8 @@ def customer_tickets(
         filters["department"] = p.department or "-"
     items, cursor = _query(filters, q, deps)
     _audit_reads(caller, items, "list_customer", deps)
-    return {"items": [t.to_api() for t in items], "nextCursor": cursor}
+    masked = not p.sees_contact_details
+    return {"items": [t.to_api(masked) for t in items], "nextCursor": cursor}
 
 
 def _query(

@@ -54,9 +54,21 @@ def test_ids_sort_by_time_and_are_unique() -> None:
     ("text", "masked"),
     [
         ("call 13800138000 now", "call 138****8000 now"),
-        ("+8613912345678", "+86139****5678"),
-        ("0592-5201234", "0592-***1234"),
+        ("+8613912345678", "139****5678"),
+        ("0592-5201234", "0592***1234"),
         ("order 1234567890123456", "order 1234567890123456"),
+        # any spelling a person types: spaced, dashed, dotted, full-width, prefixed
+        ("tel +86 139 1234 5678.", "tel 139****5678."),
+        ("139-1234-5678 / 139.1234.5678", "139****5678 / 139****5678"),
+        ("手机１３９１２３４５６７８", "手机139****5678"),
+        ("0086 13912345678", "139****5678"),
+        ("13800138000 13912345678", "138****8000 139****5678"),
+        # ID-card numbers and e-mail addresses
+        ("身份证 11010519491231002X", "身份证 110***********002X"),
+        ("mail zhang.san@example.com", "mail z***@example.com"),
+        # dates, times and amounts stay readable
+        ("2026-11-20 09:00, 1234567 元", "2026-11-20 09:00, 1234567 元"),
+        ("at 2026-11-23T16:25:42+08:00", "at 2026-11-23T16:25:42+08:00"),
     ],
 )
 def test_mask_phone(text: str, masked: str) -> None:
@@ -68,9 +80,15 @@ def test_mask_value_reaches_nested_data() -> None:
     assert mask_value(data) == {"a": ["138****8000", {"b": "tel 139****5678"}], "n": 5}
 
 
-@given(st.from_regex(r"1[3-9]\d{9}", fullmatch=True))
-def test_every_mobile_number_is_masked(number: str) -> None:
-    assert number not in mask_phone(f"x{number}y".replace("x", " ").replace("y", " "))
+@given(
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    st.sampled_from(["", " ", "-", "."]),
+    st.sampled_from(["", "+86", "+86 ", "0086"]),
+)
+def test_every_mobile_number_is_masked_however_spelled(number: str, sep: str, prefix: str) -> None:
+    spelled = prefix + sep.join((number[:3], number[3:7], number[7:]))
+    masked = mask_phone(f"客户 {spelled} 来电")
+    assert masked == f"客户 {number[:3]}****{number[-4:]} 来电"
 
 
 def test_principal_from_cognito_claims() -> None:
