@@ -150,6 +150,8 @@ def assess(
     ticket = ticket.with_changes(step=step, step_seq=1, step_due_at=step_due, step_started_at=now)
     started = ticket.with_changes(workflow_status="started")
     due_after_start = agenda.next_due_of(started, rules)
-    return ticket.with_changes(
-        workflow_input=steps.execution_input(ticket, step, timeout, due_after_start)
+    notices = escalation.intake_notices(ticket)  # escalated on arrival: the CRC is told at once
+    workflow_input = steps.execution_input(
+        ticket, step, timeout, due_after_start, notice=notices[0] if notices else None
     )
+    return ticket.with_changes(workflow_input=workflow_input)

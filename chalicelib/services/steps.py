@@ -11,6 +11,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain.lifecycle import Notice
 from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.values import storage_time
 
@@ -54,15 +55,27 @@ def callback_output(
 
 
 def execution_input(
-    ticket: Ticket, step: str, timeout_seconds: int, next_due: datetime | None, seq: int = 1
+    ticket: Ticket,
+    step: str,
+    timeout_seconds: int,
+    next_due: datetime | None,
+    seq: int = 1,
+    notice: Notice | None = None,
 ) -> str:
     """Serialized once and stored on the ticket: a restart sends byte-identical input.
     `nextDueAt` is where the started execution puts the ticket on the sweep's due-index; status,
     summary (catalog codes only: no customer text enters an execution) and severity go into
-    the `created` event it publishes."""
+    the `created` event it publishes; `intakeNotice` is the department notice a ticket escalated
+    at intake causes, which the execution publishes too."""
     payload = callback_output(ticket.id, step, seq, "accepted", timeout_seconds)
     payload["nextDueAt"] = storage_time(next_due) if next_due else FAR_FUTURE
     payload["status"] = ticket.status
     payload["summary"] = ticket.label()  # executions carry codes and ids, never customer text
     payload["severity"] = "high" if ticket.escalated or ticket.emergency else "normal"
+    if notice is not None:  # published by the execution itself (ASL), never by the API
+        payload["intakeNotice"] = {
+            "eventType": notice.event_type,
+            "department": notice.department,
+            "level": str(notice.level if notice.level is not None else 0),
+        }
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))

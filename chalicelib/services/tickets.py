@@ -25,7 +25,6 @@ from chalicelib.logs import logger
 
 from . import agenda, notifications
 from .context import Caller, Deps
-from .escalation import intake_notices
 from .intake import assess
 
 CREATE_ROLES = ("agent", "senior_agent", "complaint_manager")
@@ -92,10 +91,6 @@ def create_ticket(
         deps.audit.record([_audit(caller, "read", existing.id, now)])
         return Created(existing, replayed=True)
     _start_workflow(ticket, deps)
-    for notice in intake_notices(ticket):  # escalated at intake: the manager is told at once
-        notifications.notify_department(
-            ticket, notice.event_type, notice.department, deps, notice.level
-        )
     return Created(ticket, replayed=False)
 
 

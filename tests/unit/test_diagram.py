@@ -45,7 +45,10 @@ def _expected_edges(definition: dict[str, Any]) -> set[tuple[str, str, str | Non
             edges.add((name, "[*]", None))
         for rule in state.get("Choices", []):
             variable = rule["Variable"].removeprefix("$.")
-            edges.add((name, rule["Next"], f"{variable} = {rule['StringEquals']}"))
+            if "IsPresent" in rule:
+                edges.add((name, rule["Next"], f"{variable} is present"))
+            else:
+                edges.add((name, rule["Next"], f"{variable} = {rule['StringEquals']}"))
         if "Default" in state:
             edges.add((name, state["Default"], "otherwise"))
         for catcher in state.get("Catch", []):
