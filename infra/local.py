@@ -234,28 +234,63 @@ def run(port: int, sweep_seconds: float) -> None:
         print("local stack stopped", flush=True)
 
 
-def read_inbox(department: str) -> None:
+def inbox_names(queues: dict[str, str]) -> dict[str, str]:
+    """Inbox name (as departments.json spells it: `billing_support`, `crc`, `leaders`) → queue
+    URL. `BillingSupport` and `billing-support` are accepted too (see `inbox_url`)."""
+    out: dict[str, str] = {}
+    for logical, url in queues.items():
+        if logical.endswith("Inbox"):
+            camel = logical.removesuffix("Inbox")
+            out["".join(f"_{c.lower()}" if c.isupper() else c for c in camel).lstrip("_")] = url
+    return out
+
+
+def inbox_url(queues: dict[str, str], name: str) -> str:
+    names = inbox_names(queues)
+    wanted = name.replace("-", "").replace("_", "").lower().removesuffix("inbox")
+    for known, url in names.items():
+        if known.replace("_", "") == wanted:
+            return url
+    raise SystemExit(f"no inbox {name!r}; the inboxes are: {', '.join(sorted(names))}")
+
+
+def read_inbox(department: str, peek: bool = False) -> int:
     """What the SNS subscription of a department (filter policy on `department`, or `level` for
-    leaders) delivered to its queue on the running local stack."""
+    leaders) delivered to its queue on the running local stack; removed as read unless `peek`.
+    Returns how many messages were printed."""
     if not STACK_FILE.exists():
         raise SystemExit("no local stack is running (start it with `make run`)")
     info = json.loads(STACK_FILE.read_text())
-    logical = "".join(w.capitalize() for w in department.split("_")) + "Inbox"
-    url = info["queues"].get(logical)
-    if url is None:
-        known = sorted(k.removesuffix("Inbox") for k in info["queues"] if k.endswith("Inbox"))
-        raise SystemExit(f"no inbox for {department!r}; inboxes: {', '.join(known)}")
+    url = inbox_url(info["queues"], department)
     fake_credentials()
     import boto3
 
     sqs = boto3.client("sqs", endpoint_url=info["awsEndpointUrl"], region_name=info["region"])
+    seen: set[str] = set()
     while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not got:
-            return
-        for m in got:
+        got = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0 if peek else 30
+        ).get("Messages", [])
+        fresh = [m for m in got if m["MessageId"] not in seen]
+        if not fresh:
+            break
+        for m in fresh:
+            seen.add(m["MessageId"])
             print(m["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            if not peek:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    if not seen:
+        print(f"(the {department} inbox is empty)", file=sys.stderr)
+    return len(seen)
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -268,15 +303,22 @@ def main(argv: list[str] | None = None) -> None:
     tok.add_argument("--department")
     tok.add_argument("--user")
     inbox = sub.add_parser("inbox", help="print (and remove) what a department's inbox received")
-    inbox.add_argument("department", help="e.g. network, crc, operators, leaders")
+    inbox.add_argument("department", help="e.g. network, crc, billing_support, operators, leaders")
+    inbox.add_argument("--peek", action="store_true", help="print without removing")
     args = parser.parse_args(argv)
     if args.command == "token":
         print(token(args.role, args.department, args.user))
         return
     if args.command == "inbox":
-        read_inbox(args.department)
+        read_inbox(args.department, peek=args.peek)
         return
     port = int(os.environ.get("PORT", "8000"))
+    if port_taken(port):  # before anything starts: a running stack's files stay untouched
+        raise SystemExit(
+            f"port {port} is taken (another `make run`?): stop it, or run on another port, "
+            f"e.g. PORT={port + 1} make run"
+        )
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")  # sweep runs, notices, failures
     sweep = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
     sys.path.insert(0, str(ROOT))
     run(port, sweep)

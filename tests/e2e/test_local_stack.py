@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.conftest import Stack, start_stack, stop_stack
+from tests.e2e.conftest import ROOT, Stack, start_stack, stop_stack
 
 BODY = {
     "kind": "complaint",
@@ -124,3 +124,63 @@ def test_a_browser_preflight_from_a_local_origin_is_allowed(stack: Stack) -> Non
         timeout=5,
     )
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_a_taken_port_is_one_line_naming_port_and_leaves_the_running_stack_alone(
+    stack: Stack,
+) -> None:
+    import os
+    import subprocess
+    import sys
+    from urllib.parse import urlparse
+
+    port = str(urlparse(stack.url).port)
+    env = {**os.environ, "PORT": port, "LOCAL_STATE_DIR": str(stack.state_dir)}
+    env.pop("AWS_ENDPOINT_URL", None)
+    second = subprocess.run(
+        [sys.executable, "-m", "infra.local"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode != 0
+    message = (second.stderr + second.stdout).strip()
+    assert len(message.splitlines()) == 1 and f"port {port} is taken" in message
+    assert "PORT=" in message
+    # the running stack is untouched: its state file is there and it answers
+    assert (stack.state_dir / "stack.json").exists()
+    assert requests.get(stack.url + "/health", timeout=5).status_code == 200
+
+
+def test_inbox_takes_the_names_it_lists_peeks_and_says_when_empty(stack: Stack) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LOCAL_STATE_DIR": str(stack.state_dir)}
+
+    def inbox(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "infra.local", "inbox", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    unknown = inbox("nowhere")
+    assert unknown.returncode != 0 and "billing_support" in unknown.stderr
+    # a ticket escalated at intake: the CRC inbox gets its notice
+    body = {**BODY, "flags": ["media"]}
+    assert stack.call("POST", "/tickets", body=body).status_code == 201
+    deadline = time.monotonic() + 20
+    while not (peeked := inbox("crc", "--peek")).stdout and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert '"escalated"' in peeked.stdout
+    assert '"escalated"' in inbox("Crc").stdout  # still there after a peek; now removed
+    emptied = inbox("crc")
+    assert emptied.stdout == "" and "empty" in emptied.stderr
+    assert "empty" in inbox("billing_support").stderr
