@@ -113,6 +113,20 @@ def set_aside(items: Iterable[UnreadableTicket], deps: Deps) -> None:
         deps.notices.sent(item.ticket_id, key)
 
 
+def department_notice(
+    ticket: Ticket,
+    event_type: str,
+    department: str,
+    level: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The body and attributes of a notice addressed to a department."""
+    return (
+        {**message(ticket, event_type, department, level), **(extra or {})},
+        attributes(ticket, event_type, department, level),
+    )
+
+
 def notify_department(
     ticket: Ticket,
     event_type: str,
@@ -121,7 +135,4 @@ def notify_department(
     level: int | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    deps.notifier.department(
-        {**message(ticket, event_type, department, level), **(extra or {})},
-        attributes(ticket, event_type, department, level),
-    )
+    deps.notifier.department(*department_notice(ticket, event_type, department, level, extra))
