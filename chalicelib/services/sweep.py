@@ -86,9 +86,7 @@ def run(deps: Deps, max_pages: int = 100, page_size: int = PAGE) -> dict[str, An
         cursor = page.cursor
         if cursor is None:
             break
-    result = {k: stats[k] for k in OUTCOMES}
-    logger.info("sweep finished", extra={"outcomes": result})
-    return result
+    return {k: stats[k] for k in OUTCOMES}  # the scheduled handler logs them (app.py)
 
 
 def set_aside(unreadable: list[UnreadableTicket], deps: Deps, stats: Counter[str]) -> None:
@@ -225,7 +223,7 @@ def _failed(
         logger.exception("recording a sweep failure failed", extra={"ticketId": ticket.id})
         return
     stats["set_aside"] += 1
-    notifications.set_aside(
+    told = notifications.set_aside(
         [
             UnreadableTicket(
                 ticket_id=ticket.id,
@@ -236,6 +234,11 @@ def _failed(
         ],
         deps,
     )
+    if ticket.id not in told:  # nobody would hear of it: back on the index, to try again
+        try:
+            deps.repo.record_failure(ticket.id, ticket.version, attempts, now + RETRY_CAP, reason)
+        except Exception:
+            logger.exception("recording a sweep failure failed", extra={"ticketId": ticket.id})
 
 
 def _perform(work: _Work, duty: Duty, now: datetime, deps: Deps, stats: Counter[str]) -> None:

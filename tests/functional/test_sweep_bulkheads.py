@@ -33,8 +33,9 @@ class _FailsFor:
     """The SNS client, failing every notice about one ticket: SNS refuses its entries in a
     batch ("refused"), or the whole batch call holding one of them raises ("raises")."""
 
-    def __init__(self, real: Any, ticket_id: str, mode: str) -> None:
+    def __init__(self, real: Any, ticket_id: str, mode: str, set_aside_failures: int = 0) -> None:
         self.real, self.ticket_id, self.mode = real, ticket_id, mode
+        self.set_aside_failures = set_aside_failures  # the operators' notices refused first
 
     def publish_batch(self, TopicArn: str, PublishBatchRequestEntries: list[dict[str, Any]]):
         entries = PublishBatchRequestEntries
@@ -49,7 +50,11 @@ class _FailsFor:
         return {**answer, "Failed": [*answer.get("Failed", []), *failed]}
 
     def publish(self, **kwargs: Any):
-        if _about(kwargs["MessageAttributes"], self.ticket_id):
+        attributes = kwargs["MessageAttributes"]
+        if _about(attributes, self.ticket_id):
+            raise RuntimeError("SNS is unavailable")
+        if attributes["eventType"]["StringValue"] == "ticket_set_aside" and self.set_aside_failures:
+            self.set_aside_failures -= 1
             raise RuntimeError("SNS is unavailable")
         return self.real.publish(**kwargs)
 
@@ -184,3 +189,22 @@ def test_after_the_bound_the_ticket_is_set_aside_and_operators_told_once(
     assert later["failed"] == 0 and later["set_aside"] == 0
     assert _set_aside(aws) == []
     assert {t for t, _, _ in _notices(aws)} <= {ids[1]}
+
+
+def test_a_set_aside_nobody_heard_of_is_tried_again_later(api: Api, aws, clock) -> None:  # noqa: F811
+    from chalicelib.services import sweep
+
+    [bad] = _tickets(api, 1)
+    deps = _deps()
+    deps.notifier._client = _FailsFor(deps.notifier.client, bad, "refused", set_aside_failures=1)
+    clock[0] = timedelta(minutes=25)
+    for attempt in range(1, sweep.MAX_ATTEMPTS + 1):
+        sweep.run(deps)
+        clock[0] += sweep.retry_delay(attempt)
+    # the operators' notice was refused: the ticket stays on the due-index, an hour later
+    assert _set_aside(aws) == []
+    assert _stored(bad)["dueKey"] == {"S": "due"}
+    clock[0] += sweep.RETRY_CAP
+    assert sweep.run(deps)["set_aside"] == 1
+    assert [m["ticketId"] for m in _set_aside(aws)] == [bad]
+    assert "dueKey" not in _stored(bad)
