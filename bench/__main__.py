@@ -3,8 +3,8 @@
     .venv/bin/python -m bench [-n 20] [--runs 7]
 
 Runs bench.aws_calls, bench.cold_start, bench.transitions (state transitions and list-price cost
-of a happy-path ticket), bench.sweep (items one sweep reads per due ticket, 20,000 vs 2,000 open
-tickets) and, when present, bench/classifier_accuracy.py. Reports, never asserts:
+of a happy-path ticket), bench.sweep (items one sweep reads and AWS calls it makes per due ticket,
+20,000 vs 2,000 open tickets) and, when present, bench/classifier_accuracy.py. Reports, never asserts:
 exits non-zero only if a benchmark could not run.
 """
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             ("AWS calls per POST /tickets", "aws_calls", ["-n", str(args.n)]),
             ("cold first request", "cold_start", ["--runs", str(args.runs)]),
             ("state transitions and cost per happy-path ticket", "transitions", []),
-            ("items one sweep reads per due ticket", "sweep", []),
+            ("items read and AWS calls per due ticket of a sweep", "sweep", []),
         ):
             _banner(title)
             code, lines = _own(module, extra, Path(tmp))

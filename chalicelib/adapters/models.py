@@ -114,8 +114,9 @@ def _ticket_attributes() -> Any:
 class TicketModel(_ticket_attributes(), Model):  # type: ignore[misc]
     """One item per ticket. Key: id = ticket id (ULID, sortable by intake time). Beside the
     declared fields, storage-only attributes: `month` (month-index), `dueKey` / `nextDueAt`
-    (due-index), `breachedKey` (breached-index) and `extra` (read only: older items kept
-    some fields there)."""
+    (due-index), `breachedKey` (breached-index), `sweepAttempts` / `sweepError` (the sweep's
+    failed attempts at the ticket's due duties since it last settled them) and `extra` (read
+    only: older items kept some fields there)."""
 
     class Meta:
         table_name = config.tickets_table()
@@ -125,6 +126,8 @@ class TicketModel(_ticket_attributes(), Model):  # type: ignore[misc]
     dueKey = UnicodeAttribute(null=True)
     nextDueAt = UnicodeAttribute(null=True)
     breachedKey = UnicodeAttribute(null=True)
+    sweepAttempts = NumberAttribute(null=True)
+    sweepError = UnicodeAttribute(null=True)
     extra = JSONAttribute(null=True)
 
     status_index = StatusIndex()

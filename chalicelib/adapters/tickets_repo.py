@@ -6,6 +6,7 @@ audit entry) in one transaction, conditional on the version read: nothing is upd
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,17 @@ from .query import connection, time_range
 DUE_KEY = "due"
 BREACHED_KEY = "breached"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class DuePage:
+    """A page of the due-index: the tickets, the cursor, the items that did not decode, and the
+    sweep's failed attempts so far per ticket (absent: none)."""
+
+    tickets: list[Ticket]
+    cursor: dict[str, Any] | None
+    unreadable: list[UnreadableTicket]
+    attempts: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -332,9 +344,7 @@ class TicketRepository:
         items, unreadable = _decode_all(_raw(results))
         return items, results.last_evaluated_key, unreadable
 
-    def due_tickets(
-        self, now: datetime, limit: int, cursor: dict[str, Any] | None
-    ) -> tuple[list[Ticket], dict[str, Any] | None, list[UnreadableTicket]]:
+    def due_tickets(self, now: datetime, limit: int, cursor: dict[str, Any] | None) -> DuePage:
         """One page of tickets whose next due instant has passed (sparse index, no scan; the
         index projects the whole ticket, possibly a moment behind the table)."""
         results = TicketModel.due_index.query(
@@ -344,8 +354,41 @@ class TicketRepository:
             page_size=limit,
             last_evaluated_key=cursor,
         )
-        items, unreadable = _decode_all(_raw(results))
-        return items, results.last_evaluated_key, unreadable
+        raws = list(_raw(results))
+        attempts: dict[str, int] = {}
+        for raw in raws:
+            number = (raw.get("sweepAttempts") or {}).get("N")
+            ticket_id = (raw.get("id") or {}).get("S")
+            if number is not None and ticket_id is not None:
+                with contextlib.suppress(ValueError):
+                    attempts[ticket_id] = int(number)
+        items, unreadable = _decode_all(raws)
+        return DuePage(items, results.last_evaluated_key, unreadable, attempts)
+
+    def record_failure(
+        self, ticket_id: str, version: int, attempts: int, retry_at: datetime, reason: str
+    ) -> bool:
+        """Count a failed sweep attempt at the ticket (`attempts` in all) and put it back on the
+        due-index at `retry_at`, if it is still at `version` (else whoever changed it placed it
+        and the count starts again)."""
+        try:
+            aws.dynamodb().update_item(
+                TableName=TicketModel.Meta.table_name,
+                Key={"id": {"S": ticket_id}},
+                UpdateExpression="SET sweepAttempts = :n, sweepError = :e, dueKey = :k, "
+                "nextDueAt = :at",
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={
+                    ":n": {"N": str(attempts)},
+                    ":e": {"S": reason[:500]},
+                    ":k": {"S": DUE_KEY},
+                    ":at": {"S": storage_time(retry_at)},
+                    ":v": {"N": str(version)},
+                },
+            )
+        except aws.dynamodb().exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def set_next_due(self, ticket_id: str, due_at: datetime | None, version: int) -> bool:
         """Move a ticket on the due-index, if it is still at `version` (else whoever changed

@@ -69,15 +69,18 @@ def state_changed(
         logger.exception("publishing a notification failed", extra={"ticketId": ticket.id})
 
 
-def set_aside(items: Iterable[UnreadableTicket], deps: Deps) -> None:
+def set_aside(items: Iterable[UnreadableTicket], deps: Deps) -> set[str]:
     """Tell the operators, once per ticket and stored version, that a stored ticket does not
-    decode and is left out of lists and the sweep. The message names the ticket, its version
-    and the attribute at fault, never the stored item. A failed publish releases the claim."""
+    decode (or failed the sweep too often) and is left out of lists or the sweep. The message
+    names the ticket, its version and the attribute or stage at fault, never the stored item.
+    A failed publish releases the claim. Returns the tickets told (now or before)."""
     now = deps.clock()
+    told: set[str] = set()
     for item in items:
         key = f"set_aside:{item.version}"
         try:
             if not deps.notices.claim_once(item.ticket_id, key, now):
+                told.add(item.ticket_id)
                 continue
         except Exception:
             logger.exception(
@@ -111,6 +114,22 @@ def set_aside(items: Iterable[UnreadableTicket], deps: Deps) -> None:
             )
             continue
         deps.notices.sent(item.ticket_id, key)
+        told.add(item.ticket_id)
+    return told
+
+
+def department_notice(
+    ticket: Ticket,
+    event_type: str,
+    department: str,
+    level: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The body and attributes of a notice addressed to a department."""
+    return (
+        {**message(ticket, event_type, department, level), **(extra or {})},
+        attributes(ticket, event_type, department, level),
+    )
 
 
 def notify_department(
@@ -121,7 +140,4 @@ def notify_department(
     level: int | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    deps.notifier.department(
-        {**message(ticket, event_type, department, level), **(extra or {})},
-        attributes(ticket, event_type, department, level),
-    )
+    deps.notifier.department(*department_notice(ticket, event_type, department, level, extra))
