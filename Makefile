@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | sha1sum | cut -c1-12)
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: install run test lint typecheck unit functional e2e bytecode package bench diagram clean
+.PHONY: install run test lint typecheck unit functional e2e bytecode template package bench diagram clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,13 @@ e2e: install
 bytecode: install
 	$(PY) -m compileall -q --invalidation-mode checked-hash app.py chalicelib
 
+# infra/template.json is generated from infra/template.base.json, the departments catalog and the
+# roles (infra/template.py); the generated file is committed, and a test fails if it drifts.
+template: install
+	$(PY) -m infra.template --write
+
 package: bytecode
+	$(PY) -m infra.template --check
 	rm -rf build && $(VENV)/bin/chalice package --pkg-format cloudformation --template-format json \
 		--merge-template infra/template.json build/
 	$(VENV)/bin/cfn-lint build/sam.json
