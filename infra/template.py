@@ -7,7 +7,9 @@ marker replaced, in place, by resources generated from data:
   `leaders`) an SQS inbox and its SNS subscription to the department topic (filter policy on
   `department`; leaders on `level >= 3`), then one queue policy letting the topic send to them;
 - `//groups`: one Cognito group per role of chalicelib/domain/vocabulary.py ROLES;
-- `//alarms`: one CloudWatch alarm per dead-letter queue the template declares.
+- `//alarms`: one CloudWatch alarm per dead-letter queue the template declares;
+
+and the `SlaPolicy` parameter's AllowedValues are the policies in chalicelib/catalog/sla/.
 
     python -m infra.template --write   # rewrite infra/template.json (make template)
     python -m infra.template --check   # exit 1 if the committed file differs (a test does too)
@@ -178,20 +180,23 @@ def generate() -> dict[str, Any]:
     }
     resources: dict[str, Any] = {}
     for logical, value in base["Resources"].items():
-        if logical.startswith("//"):
-            if logical not in generated and logical != "//alarms":
+        if logical == "//alarms":
+            resources[logical] = value  # filled below, once every queue is known
+        elif logical.startswith("//"):
+            if logical not in generated:
                 raise KeyError(f"unknown marker {logical} in {BASE.name}")
-            resources.update(generated.get(logical, {logical: value}))
+            resources.update(generated[logical])
         else:
             resources[logical] = value
-    if "//alarms" in resources:
-        made = alarms(resources)
-        resources = {
-            k2: v2
-            for k, v in resources.items()
-            for k2, v2 in (made.items() if k == "//alarms" else [(k, v)])
-        }
-    template["Resources"] = resources
+    made = alarms(resources)
+    template["Resources"] = {
+        name: body
+        for logical, value in resources.items()
+        for name, body in (made.items() if logical == "//alarms" else [(logical, value)])
+    }
+    sla = template["Parameters"].get("SlaPolicy")
+    if sla is not None:
+        sla["AllowedValues"] = sorted(p.stem for p in SLA_POLICIES.glob("*.json"))
     return template
 
 

@@ -50,3 +50,12 @@ def test_one_group_per_role_and_no_marker_left() -> None:
     }
     assert groups == set(ROLES)
     assert not [k for k in resources if k.startswith("//")]
+
+
+def test_the_local_stack_skips_the_alarm_mail_unless_an_address_is_given() -> None:
+    from infra.resources import Stack
+
+    generated = template.generate()
+    assert Stack("s", "us-east-1", generated).condition("HasAlarmEmail") is False
+    given = Stack("s", "us-east-1", generated, {"AlarmEmail": "ops@example.com"})
+    assert given.condition("HasAlarmEmail") is True
