@@ -182,7 +182,7 @@ def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> 
 def _check_deployment_settings(template: dict) -> None:
     resources, variables = template["Resources"], template["Globals"]["Function"]["Environment"]
     # users cannot write their department: the client declares what it may write, and that
-    # list (never empty: an empty list would mean every attribute) leaves custom:department out
+    # list (declared: left out, Cognito picks a default set) leaves custom:department out
     client = resources["UserPoolClient"]["Properties"]
     assert client["WriteAttributes"] and "custom:department" not in client["WriteAttributes"]
     assert set(client["WriteAttributes"]) <= set(client["ReadAttributes"])
