@@ -122,7 +122,10 @@ class LocalStack:
             boto3.session.Session(region_name=REGION),
             STACK_NAME,
             app=app_module.app,
-            parameters={"AllowedOrigins": origins},
+            parameters={
+                "AllowedOrigins": origins,
+                "SlaPolicy": os.environ.get("SLA_POLICY", "default"),
+            },
         )
         os.environ.update(stack.environment())
 

@@ -3,7 +3,8 @@
 moto's CloudFormation ignores TTL and DefinitionSubstitutions and hides state machines from
 execution, so this creates each resource with plain API calls instead, resolving the few
 intrinsic functions the template uses (Ref, Fn::GetAtt, Fn::Sub, Fn::Join). Resources that only
-make sense on AWS (IAM, Cognito, log groups, the Chalice-generated API) are skipped.
+make sense on AWS (IAM, Cognito, log groups, the Chalice-generated API; CloudWatch alarms are not
+created either) are skipped, and so are resources whose Condition is false.
 """
 
 from __future__ import annotations
@@ -90,6 +91,25 @@ class Stack:
 
         return re.sub(r"\$\{([^}]+)\}", repl, text)
 
+    def condition(self, name: str) -> bool:
+        """A template condition (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition) under the
+        stack's parameters, as CloudFormation evaluates it."""
+        return self._holds(self.template.get("Conditions", {})[name])
+
+    def _holds(self, value: Any) -> bool:
+        ((key, arg),) = value.items()
+        if key == "Condition":
+            return self.condition(arg)
+        if key == "Fn::Equals":
+            return bool(self.resolve(arg[0]) == self.resolve(arg[1]))
+        if key == "Fn::Not":
+            return not self._holds(arg[0])
+        if key == "Fn::And":
+            return all(self._holds(v) for v in arg)
+        if key == "Fn::Or":
+            return any(self._holds(v) for v in arg)
+        raise ValueError(f"unsupported condition {key}")
+
     def environment(self) -> dict[str, str]:
         variables = self.template["Globals"]["Function"]["Environment"]["Variables"]
         return {k: self._dynamic(str(self.resolve(v))) for k, v in variables.items()}
@@ -131,7 +151,8 @@ def create_all(
 ) -> Stack:
     """Create every supported resource in dependency order; returns the resolved stack.
     With `app`, its Lambda functions are registered in moto too (infra/lambdas.py);
-    `parameters` are the stack parameters (e.g. AllowedOrigins), else the template's defaults."""
+    `parameters` are the stack parameters (e.g. AllowedOrigins, SlaPolicy), else the template's
+    defaults."""
     template = template or load_template()
     region = session.region_name
     stack = Stack(stack_name, region, template, parameters)
@@ -141,6 +162,8 @@ def create_all(
         kind = res.get("Type")
         if kind is None or kind.startswith(SKIPPED):
             continue
+        if "Condition" in res and not stack.condition(res["Condition"]):
+            continue  # e.g. the alarm e-mail subscription when no AlarmEmail is given
         by_type.setdefault(kind, []).append(logical)
     ddb = session.client("dynamodb")
     sns = session.client("sns")

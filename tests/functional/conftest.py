@@ -31,7 +31,10 @@ def aws() -> Iterator[Any]:
             boto3.session.Session(region_name="us-east-1"),
             STACK,
             app=app,
-            parameters={"AllowedOrigins": LOCAL_ALLOWED_ORIGINS},
+            parameters={
+                "AllowedOrigins": LOCAL_ALLOWED_ORIGINS,
+                "SlaPolicy": os.environ.get("SLA_POLICY", "default"),
+            },
         )
         saved = {k: os.environ.get(k) for k in stack.environment()}
         os.environ.update(stack.environment())

@@ -175,6 +175,86 @@ def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> 
     assert resources["AuditTable"]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
     sm = resources["LifecycleStateMachine"]["Properties"]
     assert set(sm["DefinitionSubstitutions"]) >= {"TicketsTable", "EventsTable"}
+    _check_deployment_settings(template)
+    _check_alarms(template)
+
+
+def _check_deployment_settings(template: dict) -> None:
+    resources, variables = template["Resources"], template["Globals"]["Function"]["Environment"]
+    # users cannot write their department: the client declares what it may write, and that
+    # list (declared: left out, Cognito picks a default set) leaves custom:department out
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["WriteAttributes"] and "custom:department" not in client["WriteAttributes"]
+    assert set(client["WriteAttributes"]) <= set(client["ReadAttributes"])
+    assert "custom:department" in client["ReadAttributes"]
+    [department] = resources["UserPool"]["Properties"]["Schema"]
+    assert department["Name"] == "department" and department["Mutable"] is False
+    # a newcomer can get a token with `aws cognito-idp initiate-auth --auth-flow USER_PASSWORD_AUTH`
+    assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} <= set(
+        client["ExplicitAuthFlows"]
+    )
+    # the deploy's parameter overrides exist and feed the Lambda environment or the alarms
+    parameters = template["Parameters"]
+    assert {"AllowedOrigins", "SlaPolicy", "AlarmEmail"} <= set(parameters)
+    assert variables["Variables"]["SLA_POLICY"] == {"Ref": "SlaPolicy"}
+    shipped = sorted(p.stem for p in (ROOT / "chalicelib" / "catalog" / "sla").glob("*.json"))
+    assert parameters["SlaPolicy"]["AllowedValues"] == shipped
+    assert parameters["SlaPolicy"]["Default"] == "default"
+    for name, function in resources.items():
+        if function["Type"] == "AWS::Serverless::Function":
+            own = function["Properties"].get("Environment", {}).get("Variables", {})
+            assert "SLA_POLICY" not in own and "ALLOWED_ORIGINS" not in own, name
+    mail = resources["AlarmEmailSubscription"]
+    assert mail["Condition"] == "HasAlarmEmail" and mail["Properties"]["Protocol"] == "email"
+    assert mail["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert mail["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+    # where the API is, once deployed
+    api_url = template["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
+    assert api_url.startswith("https://${RestAPI}.execute-api.") and api_url.endswith("/api")
+    assert {"UserPoolId", "UserPoolClientId"} <= set(template["Outputs"])
+
+
+def _dead_letter_queues(value, found: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in ("deadLetterTargetArn", "TargetArn") and "Fn::GetAtt" in inner:
+                found.add(inner["Fn::GetAtt"][0])
+            _dead_letter_queues(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            _dead_letter_queues(inner, found)
+    return found
+
+
+def _check_alarms(template: dict) -> None:
+    resources = template["Resources"]
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # every dead-letter queue, whoever sends to it (queues, subscriptions, the sweep), has one
+    dlqs = _dead_letter_queues(resources, set())
+    assert dlqs == {
+        "NotificationsDeadLetterQueue",
+        "SweepDeadLetterQueue",
+        "TaskTokenDeadLetterQueue",
+    }
+    watched = {
+        d["Value"]["Fn::GetAtt"][0]
+        for a in alarms
+        if a["Namespace"] == "AWS/SQS"
+        for d in a["Dimensions"]
+        if d["Name"] == "QueueName"
+    }
+    assert dlqs <= watched
+    assert all(resources[q]["Type"] == "AWS::SQS::Queue" for q in dlqs)
+    metrics = {(a["Namespace"], a["MetricName"]): a for a in alarms}
+    failed = metrics[("AWS/States", "ExecutionsFailed")]
+    assert failed["Dimensions"] == [
+        {"Name": "StateMachineArn", "Value": {"Ref": "LifecycleStateMachine"}}
+    ]
+    assert {("complaint-tickets", "Breaches"), ("complaint-tickets", "TicketsSetAside")} <= set(
+        metrics
+    )
 
 
 @pytest.mark.parametrize("table", ["AuditTable", "IdempotencyTable"])
