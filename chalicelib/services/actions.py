@@ -38,6 +38,8 @@ def perform(
         ticket = deps.repo.get(ticket_id, consistent=True)
         if ticket is None:
             raise NotFound(f"no ticket {ticket_id}")
+        # out of the caller's scope it is answered as missing, before anything else is checked
+        lifecycle.check_visible(ticket, caller.principal)
         if expected is not None and ticket.version != expected:
             raise Conflict(
                 f"If-Match {expected} is stale: the ticket is at version {ticket.version}",
