@@ -42,6 +42,11 @@ AUTH = CognitoUserPoolAuthorizer(
 TASK_TOKEN_QUEUE = "${AWS::StackName}-task-tokens"
 
 
+def _audited(action: str) -> Any:
+    """Refused attempts (401/403/404/409) on the routes about tickets are audited as `action`."""
+    return http.audited(action, lambda: app.current_request)
+
+
 def _services() -> Any:
     from chalicelib.services import context
 
@@ -72,6 +77,7 @@ def openapi() -> Response:
 
 @app.route("/tickets", methods=["POST"], content_types=ANY_CONTENT, authorizer=AUTH)
 @endpoint
+@_audited("create")
 def create_ticket() -> Response:
     from chalicelib.services import tickets
 
@@ -88,6 +94,7 @@ def create_ticket() -> Response:
 
 @app.route("/tickets", methods=["GET"], authorizer=AUTH)
 @endpoint
+@_audited("list")
 def list_tickets() -> Response:
     from chalicelib.services import tickets
 
@@ -97,6 +104,7 @@ def list_tickets() -> Response:
 
 @app.route("/tickets/{ticket_id}", methods=["GET"], authorizer=AUTH)
 @endpoint
+@_audited("read")
 def get_ticket(ticket_id: str) -> Response:
     from chalicelib.services import tickets
 
@@ -108,6 +116,7 @@ def get_ticket(ticket_id: str) -> Response:
 
 @app.route("/tickets/{ticket_id}/history", methods=["GET"], authorizer=AUTH)
 @endpoint
+@_audited("read_history")
 def ticket_history(ticket_id: str) -> Response:
     from chalicelib.services import tickets
 
@@ -117,6 +126,7 @@ def ticket_history(ticket_id: str) -> Response:
 
 @app.route("/customers/{service_number}/tickets", methods=["GET"], authorizer=AUTH)
 @endpoint
+@_audited("list_customer")
 def customer_tickets(service_number: str) -> Response:
     from chalicelib.services import tickets
 
@@ -129,6 +139,7 @@ def customer_tickets(service_number: str) -> Response:
 
 @app.route("/audit", methods=["GET"], authorizer=AUTH)
 @endpoint
+@_audited("read_audit")
 def audit() -> Response:
     from chalicelib.services import tickets
 
@@ -186,11 +197,12 @@ for _action in ACTIONS:
         methods=["POST"],
         content_types=ANY_CONTENT,
         authorizer=AUTH,
-    )(endpoint(_action_view(_action)))
+    )(endpoint(_audited(_action)(_action_view(_action))))
 
 
 @app.route("/tickets/{ticket_id}/workflow", methods=["GET"], authorizer=AUTH)
 @endpoint
+@_audited("read_workflow")
 def ticket_workflow(ticket_id: str) -> Response:
     from chalicelib.services import workflow_view
 

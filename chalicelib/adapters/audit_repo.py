@@ -25,6 +25,8 @@ def audit_model(entry: AuditEntry, retention_days: int) -> AuditModel:
         ticketId=entry.ticket_id,
         requestId=entry.request_id,
         outcome=entry.outcome,
+        sourceIp=entry.source_ip,
+        userAgent=entry.user_agent,
         expiresAt=entry.at + timedelta(days=retention_days),
     )
 
@@ -38,6 +40,8 @@ def from_model(m: AuditModel) -> AuditEntry:
         request_id=m.requestId,
         at=parse_storage_time(m.at),
         outcome=m.outcome,
+        source_ip=m.sourceIp,
+        user_agent=m.userAgent,
         id=m.id,
     )
 

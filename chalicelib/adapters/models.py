@@ -193,9 +193,11 @@ class AuditModel(Model):
     actor = UnicodeAttribute()
     role = UnicodeAttribute()
     action = UnicodeAttribute()
-    ticketId = UnicodeAttribute()
+    ticketId = UnicodeAttribute(null=True)  # absent: not on the (sparse) ticket index
     requestId = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute(default="ok")
+    sourceIp = UnicodeAttribute(null=True)
+    userAgent = UnicodeAttribute(null=True)
     expiresAt = TTLAttribute(null=True)
 
     ticket_index = AuditByTicket()

@@ -8,16 +8,19 @@ import math
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
 from chalice import Response  # type: ignore[attr-defined]
 from chalice.app import Request
 
+from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import (
     Conflict,
     DomainError,
     FieldError,
+    Unauthorized,
     Unavailable,
     ValidationFailed,
 )
@@ -26,7 +29,7 @@ from chalicelib.domain.tickets import MAX_BODY_BYTES
 from chalicelib.domain.values import raw_json_depth
 from chalicelib.logs import logger
 from chalicelib.services.auth import principal_from_request
-from chalicelib.services.context import Caller
+from chalicelib.services.context import MAX_USER_AGENT, Caller
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://complaint-tickets.example/problems/"
@@ -188,10 +191,65 @@ def read_json(request: Request, allow_empty: bool = False) -> Any:
 
 
 def caller(request: Request) -> Caller:
+    meta = _meta(request)
+    return replace(meta, principal=principal_from_request(request.context or {}))
+
+
+_NOBODY = Principal(sub="", username="anonymous", roles=())
+
+
+def _meta(request: Request) -> Caller:
+    """Where the request comes from, without its principal (read even when the token is bad)."""
     ctx = request.context or {}
-    principal = principal_from_request(ctx)
     request_id = ctx.get("requestId") or str(uuid.uuid4())
-    return Caller(principal=principal, request_id=request_id)
+    if not isinstance(ctx.get("requestId"), str):
+        ctx["requestId"] = request_id  # the same id for the refusal's audit entry
+    identity = ctx.get("identity")
+    ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+    agent = header(request, "User-Agent")
+    return Caller(
+        principal=_NOBODY,
+        request_id=request_id,
+        source_ip=ip[:64] if isinstance(ip, str) and ip else None,
+        user_agent=agent[:MAX_USER_AGENT] if agent else None,
+    )
+
+
+# Refusals recorded in the audit log (400s are not: they are about the body, not the ticket).
+AUDITED_REFUSALS = (401, 403, 404, 409)
+
+
+def audited(action: str, request: Callable[[], Request]) -> Callable[[Any], Any]:
+    """Record the view's refused attempts (AUDITED_REFUSALS) in the audit log as `action`, on the
+    ticket its path names; the refusal itself is answered as before (`endpoint` renders it)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except DomainError as err:
+                if err.status in AUDITED_REFUSALS:
+                    _record_refusal(request(), action, kwargs.get("ticket_id"), err)
+                raise
+
+        return wrapper
+
+    return decorate
+
+
+def _record_refusal(req: Request, action: str, ticket_id: str | None, err: DomainError) -> None:
+    from chalicelib.services import context, tickets
+
+    try:
+        meta = _meta(req)
+        try:
+            who: Caller | None = caller(req)
+        except Unauthorized:
+            who = None
+        tickets.record_refusal(who, meta, action, ticket_id, err, context.deps())
+    except Exception:  # the refusal is answered whatever happens to its record
+        logger.exception("recording a refused attempt failed", extra={"action": action})
 
 
 def header(request: Request, name: str) -> str | None:

@@ -20,7 +20,15 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 from chalicelib.domain import shapes
-from chalicelib.domain.lifecycle import ACTIONS, MAX_TRANSFERS, RULES, STEP_STATUS
+from chalicelib.domain.lifecycle import (
+    ACTIONS,
+    DUTY_ROLES,
+    FIELD_ROLES,
+    FLAG_ROLES,
+    MAX_TRANSFERS,
+    RULES,
+    STEP_STATUS,
+)
 from chalicelib.domain.tickets import ticket_view_model
 from chalicelib.domain.vocabulary import ROLES
 from chalicelib.services import blacklist, tickets, workflow_view
@@ -63,8 +71,9 @@ CONFLICTS: dict[str, str] = {
     "reached the next step yet: retry shortly.",
     "stale_version": "`If-Match` is not the ticket's current version, or the ticket kept "
     "changing: reload it and decide again.",
-    "not_your_department": "A department user (`department`, `complaint_admin` only) acting on a "
-    "ticket another department holds now.",
+    "not_your_department": "The only roles of the user that allow this action are department-scoped "
+    "(`department`, `complaint_admin`), and another department holds the ticket now: those roles "
+    "count only inside the user's department, whatever other roles the user has.",
     "returned_to_dispatcher": "A returned ticket goes back to whoever dispatched it: only they, "
     "or a complaint manager, re-dispatch it.",
     "missing_required_fields": "The phenomenon's required dispatch fields are not all answered; "
@@ -85,6 +94,22 @@ CONFLICTS: dict[str, str] = {
 }
 # Every action can meet these (actions.perform and lifecycle.decide).
 COMMON_CONFLICTS = ("action_not_allowed", "stale_version")
+
+
+def _roles(roles: tuple[str, ...]) -> str:
+    return ", ".join(f"`{r}`" for r in roles)
+
+
+# Who may do each part of a note (lifecycle.DUTY_ROLES, FIELD_ROLES, FLAG_ROLES): a refused part
+# is a 403, never dropped silently.
+_NOTE_PARTS = (
+    "Each part of a note needs its own role, besides `note`'s (a 403 names the part refused; "
+    "`department` and `complaint_admin` count only on a ticket their department holds now, and "
+    "note only those, else 409 `not_your_department`): "
+    f"`fields` {_roles(FIELD_ROLES)}; "
+    + "; ".join(f"`duty: {d}` {_roles(r)}" for d, r in DUTY_ROLES.items())
+    + f"; `flags` (escalation criteria) {_roles(FLAG_ROLES)}."
+)
 
 
 class ActionDoc(NamedTuple):
@@ -157,7 +182,9 @@ ACTION_DOCS: dict[str, ActionDoc] = {
         "Supplementary information at any open step; the step does not move. `fields` fills "
         "the phenomenon's required fields (bad values are a 400 naming `fields.<name>`), `duty` "
         "records a duty done (a progress report, the emergency approval form, the leader's "
-        "approval) and `flags` adds sensitivity flags, which may escalate the ticket.",
+        "approval) and `flags` adds sensitivity flags, which may escalate the ticket.\n\n"
+        f"{_NOTE_PARTS}",
+        ("not_your_department",),
     ),
     "escalate": ActionDoc(
         "Escalate a ticket",

@@ -88,16 +88,32 @@ class History(View):
 
 
 class AuditEntry(View):
-    """Who read or wrote which ticket, and when."""
+    """Who read or wrote which ticket, or tried to, when, from where, and with what outcome."""
 
     id: str
     at: Instant
-    actor: str
-    role: str
-    action: str = Field(examples=["create", "read", "list", "read_history", "dispatch"])
-    ticket_id: str
+    actor: str = Field(
+        description="The user name; `anonymous` for a refused caller without a usable token "
+        "(recorded only when it names a ticket id)."
+    )
+    role: str = Field(description="The actor's most privileged role; `none` for `anonymous`.")
+    action: str = Field(
+        examples=["create", "read", "list", "read_history", "read_workflow", "read_audit", "note"]
+    )
+    ticket_id: str | None = Field(
+        description="The ticket the request named; null for a route that names none "
+        "(`read_audit` without `ticketId`, a refused list or create)."
+    )
     request_id: str | None
-    outcome: str = Field(examples=["ok"])
+    outcome: str = Field(
+        description="`ok`, or `refused:<status>/<code>` for a refused attempt (401, 403, 404 or "
+        "409, with the problem's `code`).",
+        examples=["ok", "refused:404/not_found", "refused:409/not_your_department"],
+    )
+    source_ip: str | None = Field(
+        description="The client's address as API Gateway saw it (`identity.sourceIp`)."
+    )
+    user_agent: str | None = Field(description="The `User-Agent` header, at most 256 characters.")
 
 
 # -- catalog -----------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .auth import Principal, can_see, require_role
-from .errors import Conflict, FieldError, NotFound
+from .auth import DEPARTMENT_SCOPED, Principal, can_see
+from .duties import CRITERIA
+from .errors import Conflict, FieldError, Forbidden, NotFound
 from .tickets import Ticket
 from .values import iso
 
@@ -65,6 +66,17 @@ RULES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "escalate": (DESK_ROLES, tuple(STEP_STATUS)),
 }
 ACTIONS = tuple(RULES)
+
+# What the parts of a `note` need besides `note` itself. A department-scoped role (DEPARTMENT_SCOPED)
+# counts only on a ticket the user's department holds now, whatever other roles the user has.
+DUTY_ROLES: Mapping[str, tuple[str, ...]] = {
+    "progress_report": ("department", "complaint_admin", "complaint_manager"),
+    "final_answer": ("department", "complaint_admin", "complaint_manager"),
+    "approvalFormToCrc": ("complaint_admin", "complaint_manager"),
+    "leaderApproval": ("leader", "complaint_manager"),
+}
+FIELD_ROLES = (*DESK_ROLES, "department")  # the customer's fields: intake, or the holding dept
+FLAG_ROLES = RULES["escalate"][0]  # a flag that is an escalation criterion escalates the ticket
 
 
 class CatalogLike(Protocol):
@@ -125,14 +137,16 @@ def decide(
     if action not in RULES:
         raise NotFound(f"no action {action}")
     roles, steps = RULES[action]
-    require_role(principal, roles)
-    _check_scope(action, ticket, principal)
+    check_visible(ticket, principal)  # scope before role: out of scope looks like no ticket
+    if not principal.has_any(roles):
+        raise Forbidden(f"{action} needs one of the roles {', '.join(roles)}")
     if ticket.closed or ticket.step not in steps:
         raise Conflict(
             f"{action} is not allowed while the ticket is {ticket.status}"
             f" (step {ticket.step or 'none'}); allowed now: {', '.join(allowed_at(ticket.step))}",
             code="action_not_allowed",
         )
+    permit(action, ticket, principal, roles, action)  # a department's roles count only at home
     from . import shapes  # pydantic loads with the first request that needs it, not at import
 
     parsed = shapes.parse(shapes.ACTION_BODIES[action], body, catalog=catalog)
@@ -140,17 +154,51 @@ def decide(
     return decision
 
 
-def _check_scope(action: str, ticket: Ticket, principal: Principal) -> None:
-    held = [*ticket.departments, *([ticket.department] if ticket.department else [])]
-    if not can_see(principal, held):
+def held_by(ticket: Ticket) -> list[str]:
+    """The departments that hold the ticket now or held it before."""
+    return [*ticket.departments, *([ticket.department] if ticket.department else [])]
+
+
+def check_visible(ticket: Ticket, principal: Principal) -> None:
+    """A ticket outside the principal's view is answered exactly as a missing one (404)."""
+    if not can_see(principal, held_by(ticket)):
         raise NotFound(f"no ticket {ticket.id}")
-    # Department users act only on what their department holds now.
-    acting = action not in ("note", "dispatch")
-    if principal.department_scoped and acting and ticket.department != principal.department:
-        raise Conflict(
-            f"the ticket is with {ticket.department}, not {principal.department}",
-            code="not_your_department",
-        )
+
+
+def role_applies(role: str, principal: Principal, ticket: Ticket, action: str) -> bool:
+    """Whether one of the principal's roles counts for this ticket. Roles combine as a union, but a
+    department-scoped role counts only inside the user's department: on a ticket it holds now
+    (for `dispatch`, a returned ticket it held: a dispatch-step ticket is held by no one)."""
+    if role not in principal.roles:
+        return False
+    if role not in DEPARTMENT_SCOPED:
+        return True
+    mine = principal.department
+    if action == "dispatch":
+        return mine is not None and mine in held_by(ticket)
+    return mine is not None and ticket.department == mine
+
+
+def permit(
+    action: str, ticket: Ticket, principal: Principal, roles: tuple[str, ...], what: str
+) -> None:
+    """Raise unless one of `roles` the principal has counts for this ticket (`what` is named).
+
+    None of the roles: 403. Only department-scoped ones, for a ticket another department holds:
+    409 `not_your_department` for the action itself (the ticket could come back), 403 for a part
+    of a note, and for `dispatch`, which no department holds."""
+    held = [r for r in roles if r in principal.roles]
+    if not held:
+        raise Forbidden(f"{what} needs one of the roles {', '.join(roles)}")
+    if any(role_applies(r, principal, ticket, action) for r in held):
+        return
+    where = f"the ticket is with {ticket.department or 'no department'}, not {principal.department}"
+    if what == action and action != "dispatch":
+        raise Conflict(where, code="not_your_department")
+    raise Forbidden(
+        f"{what} needs one of the roles {', '.join(roles)}; your {', '.join(held)} role applies"
+        f" only to tickets your department holds, and {where}"
+    )
 
 
 def _actor(principal: Principal, now: datetime) -> dict[str, Any]:
@@ -393,6 +441,13 @@ def _note(
 ) -> Decision:
     text, fields, duty = body.text, body.fields, body.duty
     flags = list(dict.fromkeys(body.flags)) if body.flags else None
+    # each part of a note is allowed only to the roles that own it (never silently dropped)
+    if fields:
+        permit("note", t, p, FIELD_ROLES, "changing the customer's fields")
+    if duty:
+        permit("note", t, p, DUTY_ROLES[duty], f"marking the duty {duty} done")
+    if flags and any(f in CRITERIA for f in flags):
+        permit("note", t, p, FLAG_ROLES, "adding flags, which escalate the ticket,")
     changes: dict[str, Any] = {}
     if fields:
         changes["fields"] = {**t.fields, **fields}

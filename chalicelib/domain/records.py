@@ -38,15 +38,18 @@ class HistoryEvent:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """Who read or wrote which ticket, when, under which request, and with what outcome."""
+    """Who read or wrote which ticket (or tried to), when, under which request, from where, and
+    with what outcome: `ok`, or `refused:<status>/<code>` (`refused:404/not_found`)."""
 
-    actor: str
+    actor: str  # `anonymous` for a caller without a usable token
     role: str
     action: str
-    ticket_id: str
+    ticket_id: str | None  # None: a route that names no ticket (GET /audit, a refused list)
     request_id: str | None
     at: datetime
     outcome: str = "ok"
+    source_ip: str | None = None
+    user_agent: str | None = None
     id: str | None = None
 
     def to_api(self) -> dict[str, Any]:
@@ -59,6 +62,8 @@ class AuditEntry:
             "ticketId": self.ticket_id,
             "requestId": self.request_id,
             "outcome": self.outcome,
+            "sourceIp": self.source_ip,
+            "userAgent": self.user_agent,
         }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.domain import lifecycle
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.domain.records import AuditEntry, HistoryEvent
+from chalicelib.domain.records import HistoryEvent
 from chalicelib.domain.retry import until_settled
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
@@ -38,6 +38,8 @@ def perform(
         ticket = deps.repo.get(ticket_id, consistent=True)
         if ticket is None:
             raise NotFound(f"no ticket {ticket_id}")
+        # out of the caller's scope it is answered as missing, before anything else is checked
+        lifecycle.check_visible(ticket, caller.principal)
         if expected is not None and ticket.version != expected:
             raise Conflict(
                 f"If-Match {expected} is stale: the ticket is at version {ticket.version}",
@@ -121,9 +123,7 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
         details={**decision.details, "requestId": caller.request_id},
         version=ticket.version + 1,
     )
-    audit = deps.audit.model(
-        AuditEntry(p.username, p.role, action, ticket.id, caller.request_id, now)
-    )
+    audit = deps.audit.model(caller.audit(action, ticket.id, now))
     due_at = agenda.next_due_of(after, rules)
     stored = deps.repo.save_change(ticket, after, event, audit, due_at=due_at)
     if stored is None:

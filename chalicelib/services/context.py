@@ -18,8 +18,11 @@ from chalicelib.adapters.query import Cursors
 from chalicelib.adapters.tickets_repo import TicketRepository
 from chalicelib.adapters.workflow import Workflows
 from chalicelib.domain.auth import Principal
+from chalicelib.domain.records import AuditEntry
 
 from .rules import Rules
+
+MAX_USER_AGENT = 256
 
 
 def system_clock() -> datetime:
@@ -47,6 +50,25 @@ class Caller:
 
     principal: Principal
     request_id: str | None = None
+    source_ip: str | None = None  # requestContext.identity.sourceIp
+    user_agent: str | None = None  # the User-Agent header, cut to MAX_USER_AGENT
+
+    def audit(
+        self, action: str, ticket_id: str | None, at: datetime, outcome: str = "ok"
+    ) -> AuditEntry:
+        """The audit entry of this caller's `action` (on `ticket_id`, if it names one)."""
+        p = self.principal
+        return AuditEntry(
+            p.username,
+            p.role,
+            action,
+            ticket_id,
+            self.request_id,
+            at,
+            outcome,
+            self.source_ip,
+            self.user_agent,
+        )
 
 
 @cache

@@ -11,7 +11,13 @@ from typing import Any
 
 from chalicelib.domain import shapes, values
 from chalicelib.domain.auth import can_see, require_role
-from chalicelib.domain.errors import FieldError, NotFound, Unavailable, ValidationFailed
+from chalicelib.domain.errors import (
+    DomainError,
+    FieldError,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+)
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.records import (
     AuditEntry,
@@ -313,8 +319,7 @@ def _previous_month(month: str) -> str:
 
 
 def _audit(caller: Caller, action: str, ticket_id: str, at: datetime) -> AuditEntry:
-    p = caller.principal
-    return AuditEntry(p.username, p.role, action, ticket_id, caller.request_id, at)
+    return caller.audit(action, ticket_id, at)
 
 
 def _audit_reads(caller: Caller, items: list[Ticket], action: str, deps: Deps) -> None:
@@ -355,7 +360,44 @@ def query_audit(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
                 continue
             return {"items": items, "nextCursor": deps.cursors.encode({"d": day, "k": None})}
         cursor = deps.cursors.encode({"d": day, "k": lek}) if lek else None
+        # reading the audit log is itself recorded (after the query: not in its own answer)
+        deps.audit.record([caller.audit("read_audit", ticket_id, deps.clock())])
         return {"items": items, "nextCursor": cursor}
+
+
+ANONYMOUS = "anonymous"
+
+
+def record_refusal(
+    caller: Caller | None,
+    meta: Caller,
+    action: str,
+    ticket_id: str | None,
+    err: DomainError,
+    deps: Deps,
+) -> None:
+    """Record a refused attempt (one PutItem) as `refused:<status>/<code>`. `caller` is None when
+    the token named no usable user: recorded as `anonymous`, and only when it names a ticket id
+    that could exist (anything else is noise no ticket's audit would show)."""
+    outcome = f"refused:{err.status}/{err.code or 'error'}"
+    at = deps.clock()
+    ticket = ticket_id if ticket_id is not None and _plausible_id(ticket_id) else None
+    if caller is not None:
+        named = ticket if ticket_id is None or ticket else ticket_id[:64]
+        deps.audit.record([caller.audit(action, named, at, outcome)])
+    elif ticket is not None:
+        entry = AuditEntry(
+            ANONYMOUS,
+            "none",
+            action,
+            ticket,
+            meta.request_id,
+            at,
+            outcome,
+            meta.source_ip,
+            meta.user_agent,
+        )
+        deps.audit.record([entry])
 
 
 def _day(at: datetime) -> str:

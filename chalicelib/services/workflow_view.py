@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.domain.auth import require_role
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.records import AuditEntry
+from chalicelib.domain.lifecycle import check_visible
 from chalicelib.domain.values import iso
 
 from .context import Caller, Deps
@@ -16,22 +16,12 @@ _FAILURES = ("Failed", "TimedOut", "Aborted")
 
 
 def describe(caller: Caller, ticket_id: str, deps: Deps) -> dict[str, Any]:
-    require_role(caller.principal, WORKFLOW_ROLES)
     ticket = deps.repo.get(ticket_id) if ticket_id.isalnum() else None
     if ticket is None:
         raise NotFound(f"no ticket {ticket_id}")
-    deps.audit.record(
-        [
-            AuditEntry(
-                caller.principal.username,
-                caller.principal.role,
-                "read_workflow",
-                ticket.id,
-                caller.request_id,
-                deps.clock(),
-            )
-        ]
-    )
+    check_visible(ticket, caller.principal)  # scope before role: out of scope is no ticket
+    require_role(caller.principal, WORKFLOW_ROLES)
+    deps.audit.record([caller.audit("read_workflow", ticket.id, deps.clock())])
     execution = (
         deps.workflows.describe_arn(ticket.execution_arn)
         if ticket.execution_arn

@@ -126,7 +126,7 @@ def test_every_read_and_write_is_audited(api: Api) -> None:
     api.call("GET", f"/tickets/{ticket['id']}", "senior_agent", user="senior-wang")
     api.call("GET", f"/tickets/{ticket['id']}/history", "complaint_manager", user="mgr-zhao")
     api.call("GET", "/tickets", "leader", user="leader-qian")
-    _, audit, _ = api.call("GET", f"/audit?ticketId={ticket['id']}", "auditor")
+    _, audit, _ = api.call("GET", f"/audit?ticketId={ticket['id']}", "auditor", user="auditor-1")
     seen = {(e["actor"], e["role"], e["action"]) for e in audit["items"]}
     assert seen == {
         ("agent-li", "agent", "create"),
@@ -135,10 +135,14 @@ def test_every_read_and_write_is_audited(api: Api) -> None:
         ("leader-qian", "leader", "list"),
     }
     assert all(e["requestId"] for e in audit["items"])
-    _, by_actor, _ = api.call("GET", "/audit?actor=senior-wang", "auditor")
+    _, by_actor, _ = api.call("GET", "/audit?actor=senior-wang", "auditor", user="auditor-1")
     assert [e["ticketId"] for e in by_actor["items"]] == [ticket["id"]]
-    _, by_day, _ = api.call("GET", "/audit", "auditor")
-    assert len(by_day["items"]) == 4
+    _, by_day, _ = api.call("GET", "/audit", "auditor", user="auditor-1")
+    # the four above, and the auditor's own two reads of the log before this one
+    assert len(by_day["items"]) == 6
+    reads = [e for e in by_day["items"] if e["action"] == "read_audit"]
+    assert [(e["actor"], e["outcome"]) for e in reads] == [("auditor-1", "ok")] * 2
+    assert all(e["sourceIp"] for e in by_day["items"])
 
 
 def test_twenty_concurrent_creates_with_one_key_make_one_ticket(api: Api, aws) -> None:

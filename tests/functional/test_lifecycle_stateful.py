@@ -350,7 +350,7 @@ class TicketLifecycle(RuleBasedStateMachine):
 
     def _other_department(self, data: st.DataObject) -> None:
         """A department user of a department that does not hold the ticket now: 404 when it
-        never did, 409 when it did (a note is still fine then)."""
+        never did, 409 when it did (a note too)."""
         action = data.draw(st.sampled_from([a for a in ACTIONS if WHO[a] & SCOPED]), "action")
         role = data.draw(st.sampled_from(sorted(WHO[action] & SCOPED)), label="role")
         others = [d for d in DEPARTMENTS if d != self.m.department]
@@ -372,7 +372,7 @@ class TicketLifecycle(RuleBasedStateMachine):
         else:
             a = self._next_action(data)
         stale = Attempt(a.action, a.role, a.department, a.user, a.body, self.m.version - 1)
-        self._attempt(stale, expect=409)
+        self._attempt(stale, expect=404 if self._out_of_scope(stale) else 409)
 
     # -- invariants -----------------------------------------------------------------------------
 
@@ -419,16 +419,19 @@ class TicketLifecycle(RuleBasedStateMachine):
     def _gate(self, a: Attempt) -> int | None:
         """Role, visibility, department and step: the refusals that come before the body."""
         m = self.m
+        if self._out_of_scope(a):
+            return 404  # never held by the user's department: as if it did not exist
         if a.role not in WHO[a.action]:
             return 403
-        if a.role in SCOPED:
-            if a.department not in m.held:
-                return 404  # never held by the user's department: as if it did not exist
-            if a.action not in ("note", "dispatch") and a.department != m.department:
-                return 409  # held before, not now: only the holder acts
         if m.closed or m.step not in WHEN[a.action]:
             return 409
+        if a.role in SCOPED and a.action != "dispatch" and a.department != m.department:
+            return 409  # held before, not now: only the holder acts (notes too)
         return None
+
+    def _out_of_scope(self, a: Attempt) -> bool:
+        """Scope comes first: a department user whose department never held the ticket."""
+        return a.role in SCOPED and a.department not in self.m.held
 
     def _conflict(self, a: Attempt) -> int:
         """The business rules of a well-formed action at its step."""

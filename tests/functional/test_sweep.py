@@ -209,7 +209,13 @@ def test_emergency_approval_duties_are_reminded_then_marked_overdue_until_done(
     assert [m["eventType"] for m in reminders] == ["reminder"]
     # AND the administrator files it; the leader's approval is still missing after a week
     clock[0] = timedelta()
-    _act(api, tid, "note", "senior_agent", {"text": "审批单已报客响", "duty": "approvalFormToCrc"})
+    _act(
+        api,
+        tid,
+        "note",
+        "complaint_manager",
+        {"text": "审批单已报客响", "duty": "approvalFormToCrc"},
+    )
     clock[0] = timedelta(days=8)
     _sweep(client)
     by_duty = Counter((m.get("duty"), m["eventType"]) for m in drain(aws, "CrcInbox"))

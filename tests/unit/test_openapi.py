@@ -365,7 +365,7 @@ def test_tickets_along_the_lifecycle_validate_against_ticket() -> None:
     path = [
         ("senior_agent", "review", {"valid": True, "phenomenon": "voice_coverage"}),
         (
-            "agent",
+            "complaint_manager",
             "note",
             {"text": "补充", "fields": {"handsetModel": "X"}, "duty": "progress_report"},
         ),
