@@ -106,7 +106,8 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
 def stop_stack(stack: Stack) -> int:
     stack.proc.send_signal(signal.SIGTERM)
     try:
-        return stack.proc.wait(timeout=20)
+        # generous: on a loaded 2-core machine the stack's threads and moto take a while to stop
+        return stack.proc.wait(timeout=90)
     finally:
         if stack.proc.poll() is None:
             stack.proc.kill()
