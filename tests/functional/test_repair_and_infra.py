@@ -82,7 +82,8 @@ def test_phone_numbers_are_masked_in_logs() -> None:
 
 
 def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> None:
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    # a packaging shell that still says AUTH_MODE=local cannot drop the authorizer any more
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AUTH_MODE": "local"}
     bindir = Path(sys.executable).parent
     # as `make package` does: the package ships bytecode, so a cold start compiles nothing
     compile_args = ["-m", "compileall", "-q", "--invalidation-mode", "checked-hash"]
