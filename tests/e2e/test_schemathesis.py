@@ -30,20 +30,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from chalicelib.domain.vocabulary import ROLES
 from tests.e2e.conftest import Stack
+from tests.e2e.test_lifecycle_e2e import FIELDS
 
 pytestmark = pytest.mark.e2e
 
-ROLES = (
-    "agent",
-    "senior_agent",
-    "department",
-    "complaint_admin",
-    "complaint_manager",
-    "leader",
-    "operator",
-    "auditor",
-)
+
 SCOPED = ("department", "complaint_admin")
 DEPARTMENT = "network"
 SERVICE_NUMBER = "13800138000"
@@ -61,13 +54,7 @@ READY = {
     "serviceNumber": SERVICE_NUMBER,
     "description": "家里信号差，电话经常断",
     "phenomenon": "voice_coverage",
-    "fields": {
-        "handsetModel": "Mate 60",
-        "frequency": "frequent",
-        "othersAffected": True,
-        "occurredAt": "2026-11-20T09:00:00+08:00",
-        "location": "湖里区万达广场",
-    },
+    "fields": FIELDS,
 }
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from chalicelib.api.routes import Operation, operations
 from tests.functional.conftest import Api, ticket_body, token, wait_until
+from tests.functional.test_lifecycle_paths import FIELDS
 
 DEPARTMENT = "network"
 SCOPED_ROLES = ("department", "complaint_admin")
@@ -329,13 +330,7 @@ QUERY_OPS = [op for op in operations() if op.query is not None]
 
 READY_FIELDS = {
     "phenomenon": "voice_coverage",
-    "fields": {
-        "handsetModel": "Mate 60",
-        "frequency": "frequent",
-        "othersAffected": True,
-        "occurredAt": "2026-11-20T09:00:00+08:00",
-        "location": "湖里区万达广场",
-    },
+    "fields": FIELDS,
 }
 
 
