@@ -210,6 +210,32 @@ def ticket_workflow(ticket_id: str) -> Response:
     return http.json_response(workflow_view.describe(http.caller(req), ticket_id, _services()))
 
 
+@app.route(
+    "/tickets/{ticket_id}/workflow/restart",
+    methods=["POST"],
+    content_types=ANY_CONTENT,
+    authorizer=AUTH,
+)
+@endpoint
+@_audited("restart_workflow")
+def restart_workflow(ticket_id: str) -> Response:
+    from chalicelib.services import operations
+
+    req = app.current_request
+    restarted = operations.restart(http.caller(req), ticket_id, _services())
+    return http.json_response(restarted, 202)
+
+
+@app.route("/operations/executions", methods=["GET"], authorizer=AUTH)
+@endpoint
+@_audited("list_executions")
+def list_executions() -> Response:
+    from chalicelib.services import operations
+
+    req = app.current_request
+    return http.json_response(operations.executions(http.caller(req), http.query(req), _services()))
+
+
 @app.route("/blacklist", methods=["GET"], authorizer=AUTH)
 @endpoint
 def list_blacklist() -> Response:

@@ -15,12 +15,17 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib import config
 from chalicelib.domain.declared import specs
 from chalicelib.domain.tickets import Ticket
+
+STUCK_KEY = "stuck"
+# What operators see of a stuck ticket without reading it (its status and step are declared
+# ticket fields, stored under their wire names).
+STUCK_PROJECTION = ["sweepAttempts", "sweepError", "nextDueAt", "status", "step"]
 
 
 class _Index(GlobalSecondaryIndex):
@@ -91,6 +96,19 @@ class DueIndex(GlobalSecondaryIndex):
     nextDueAt = UnicodeAttribute(range_key=True)
 
 
+class StuckIndex(GlobalSecondaryIndex):
+    """Sparse: only tickets the sweep failed at (retrying or set aside, or unreadable) carry
+    `stuckKey`, until the sweep settles them or anyone rewrites them. Operators list them
+    (GET /operations/executions?status=stuck) without a scan."""
+
+    class Meta:
+        index_name = "stuck-index"
+        projection = IncludeProjection(STUCK_PROJECTION)
+
+    stuckKey = UnicodeAttribute(hash_key=True)
+    stuckSince = UnicodeAttribute(range_key=True)
+
+
 _ATTRIBUTE = {
     "text": UnicodeAttribute,
     "number": NumberAttribute,
@@ -115,7 +133,8 @@ class TicketModel(_ticket_attributes(), Model):  # type: ignore[misc]
     """One item per ticket. Key: id = ticket id (ULID, sortable by intake time). Beside the
     declared fields, storage-only attributes: `month` (month-index), `dueKey` / `nextDueAt`
     (due-index), `breachedKey` (breached-index), `sweepAttempts` / `sweepError` (the sweep's
-    failed attempts at the ticket's due duties since it last settled them) and `extra` (read
+    failed attempts at the ticket's due duties since it last settled them), `stuckKey` /
+    `stuckSince` (stuck-index) and `extra` (read
     only: older items kept some fields there)."""
 
     class Meta:
@@ -128,6 +147,8 @@ class TicketModel(_ticket_attributes(), Model):  # type: ignore[misc]
     breachedKey = UnicodeAttribute(null=True)
     sweepAttempts = NumberAttribute(null=True)
     sweepError = UnicodeAttribute(null=True)
+    stuckKey = UnicodeAttribute(null=True)
+    stuckSince = UnicodeAttribute(null=True)
     extra = JSONAttribute(null=True)
 
     status_index = StatusIndex()
@@ -137,6 +158,7 @@ class TicketModel(_ticket_attributes(), Model):  # type: ignore[misc]
     month_index = MonthIndex()
     breached_index = BreachedIndex()
     due_index = DueIndex()
+    stuck_index = StuckIndex()
 
 
 class EventModel(Model):

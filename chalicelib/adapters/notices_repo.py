@@ -147,7 +147,13 @@ class NoticeRepository:
                     if move:
                         tx.update(
                             ticket,
-                            actions=[*moves, TicketModel.sweepAttempts.remove()],
+                            actions=[
+                                *moves,
+                                TicketModel.sweepAttempts.remove(),
+                                TicketModel.sweepError.remove(),
+                                TicketModel.stuckKey.remove(),
+                                TicketModel.stuckSince.remove(),
+                            ],
                             condition=TicketModel.version == version,
                         )
                     for key in keys:

@@ -29,6 +29,7 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.records import (
     HistoryEvent,
     IdempotencyReplay,
+    StuckTicket,
     TicketUnreadableError,
     UnreadableTicket,
 )
@@ -38,7 +39,7 @@ from chalicelib.domain.values import parse_storage_time, storage_time
 from chalicelib.logs import logger
 
 from . import aws
-from .models import AuditModel, EventModel, IdempotencyModel, TicketModel
+from .models import STUCK_KEY, AuditModel, EventModel, IdempotencyModel, TicketModel
 from .query import connection, time_range
 
 DUE_KEY = "due"
@@ -55,6 +56,12 @@ class DuePage:
     cursor: dict[str, Any] | None
     unreadable: list[UnreadableTicket]
     attempts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class StuckPage:
+    items: list[StuckTicket]
+    cursor: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -366,17 +373,23 @@ class TicketRepository:
         return DuePage(items, results.last_evaluated_key, unreadable, attempts)
 
     def record_failure(
-        self, ticket_id: str, version: int, attempts: int, retry_at: datetime, reason: str
+        self,
+        ticket_id: str,
+        version: int,
+        attempts: int,
+        retry_at: datetime,
+        reason: str,
+        now: datetime,
     ) -> bool:
-        """Count a failed sweep attempt at the ticket (`attempts` in all) and put it back on the
-        due-index at `retry_at`, if it is still at `version` (else whoever changed it placed it
-        and the count starts again)."""
+        """Count a failed sweep attempt at the ticket (`attempts` in all), put it back on the
+        due-index at `retry_at` and on the stuck-index (since the first failure), if it is still
+        at `version` (else whoever changed it placed it and the count starts again)."""
         try:
             aws.dynamodb().update_item(
                 TableName=TicketModel.Meta.table_name,
                 Key={"id": {"S": ticket_id}},
                 UpdateExpression="SET sweepAttempts = :n, sweepError = :e, dueKey = :k, "
-                "nextDueAt = :at",
+                "nextDueAt = :at, stuckKey = :stuck, stuckSince = if_not_exists(stuckSince, :now)",
                 ConditionExpression="version = :v",
                 ExpressionAttributeValues={
                     ":n": {"N": str(attempts)},
@@ -384,6 +397,8 @@ class TicketRepository:
                     ":k": {"S": DUE_KEY},
                     ":at": {"S": storage_time(retry_at)},
                     ":v": {"N": str(version)},
+                    ":stuck": {"S": STUCK_KEY},
+                    ":now": {"S": storage_time(now)},
                 },
             )
         except aws.dynamodb().exceptions.ConditionalCheckFailedException:
@@ -406,23 +421,91 @@ class TicketRepository:
             raise
         return True
 
-    def take_off_due(self, item: UnreadableTicket) -> bool:
-        """Remove an unreadable ticket from the due-index, unless it was rewritten meanwhile
-        (its stored version, whatever its type, is still the one seen; or still absent)."""
+    def take_off_due(self, item: UnreadableTicket, now: datetime) -> bool:
+        """Move an unreadable ticket from the due-index to the stuck-index, unless it was
+        rewritten meanwhile (its stored version, whatever its type, is still the one seen; or
+        still absent)."""
         names = {"#v": "version"}
+        values: dict[str, Any] = {
+            ":stuck": {"S": STUCK_KEY},
+            ":now": {"S": storage_time(now)},
+            ":e": {"S": f"unreadable: {item.reason}"[:500]},
+        }
         args: dict[str, Any] = {"ExpressionAttributeNames": names}
         if item.stored_version is None:
             args["ConditionExpression"] = "attribute_not_exists(#v)"
         else:
             args["ConditionExpression"] = "#v = :v"
-            args["ExpressionAttributeValues"] = {":v": item.stored_version}
+            values[":v"] = item.stored_version
+        args["ExpressionAttributeValues"] = values
         try:
             aws.dynamodb().update_item(
                 TableName=TicketModel.Meta.table_name,
                 Key={"id": {"S": item.ticket_id}},
-                UpdateExpression="REMOVE dueKey, nextDueAt",
+                UpdateExpression="SET stuckKey = :stuck, stuckSince = :now, sweepError = :e "
+                "REMOVE dueKey, nextDueAt",
                 **args,
             )
         except aws.dynamodb().exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def stuck(self, limit: int, cursor: dict[str, Any] | None) -> StuckPage:
+        """One page of the stuck-index, oldest first: tickets the sweep failed at and has not
+        settled since (it projects only what operators need, so unreadable items list too)."""
+        args: dict[str, Any] = {
+            "TableName": TicketModel.Meta.table_name,
+            "IndexName": "stuck-index",
+            "KeyConditionExpression": "stuckKey = :k",
+            "ExpressionAttributeValues": {":k": {"S": STUCK_KEY}},
+            "Limit": limit,
+        }
+        if cursor:
+            args["ExclusiveStartKey"] = cursor
+        r = aws.dynamodb().query(**args)
+        items = [_stuck_item(raw) for raw in r.get("Items", [])]
+        return StuckPage(items, r.get("LastEvaluatedKey"))
+
+    def back_on_due(
+        self, ticket_id: str, version: int, due_at: datetime, event: HistoryEvent
+    ) -> bool:
+        """Clear the sweep's failures and stuck mark, place the ticket on the due-index at
+        `due_at` and record `event`, if it is still at `version`: one transaction."""
+        ticket = TicketModel(ticket_id)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(
+                    ticket,
+                    actions=[
+                        TicketModel.dueKey.set(DUE_KEY),
+                        TicketModel.nextDueAt.set(storage_time(due_at)),
+                        TicketModel.sweepAttempts.remove(),
+                        TicketModel.sweepError.remove(),
+                        TicketModel.stuckKey.remove(),
+                        TicketModel.stuckSince.remove(),
+                    ],
+                    condition=TicketModel.version == version,
+                )
+                tx.save(event_model(ticket_id, event))
+        except TransactWriteError as err:
+            if "ConditionalCheckFailed" in _reasons(err):
+                return False
+            raise
+        return True
+
+
+def _stuck_item(raw: dict[str, Any]) -> StuckTicket:
+    def text(name: str) -> str | None:
+        value = (raw.get(name) or {}).get("S")
+        return value if isinstance(value, str) else None
+
+    attempts = (raw.get("sweepAttempts") or {}).get("N")
+    return StuckTicket(
+        ticket_id=text("id") or "",
+        since=text("stuckSince") or "",
+        attempts=int(attempts) if isinstance(attempts, str) and attempts.isdigit() else 0,
+        reason=text("sweepError"),
+        retry_at=text("nextDueAt"),
+        status=text("status"),
+        step=text("step"),
+    )

@@ -64,6 +64,20 @@ class Workflows:
         except self.client.exceptions.ExecutionDoesNotExist:
             return None
 
+    def executions(
+        self, status: str, limit: int, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the lifecycle's executions that ended with `status`, newest first."""
+        kwargs: dict[str, Any] = {
+            "stateMachineArn": self.state_machine_arn,
+            "statusFilter": status,
+            "maxResults": limit,
+        }
+        if next_token:
+            kwargs["nextToken"] = next_token
+        r = self.client.list_executions(**kwargs)
+        return list(r.get("executions", [])), r.get("nextToken")
+
     def history(self, execution_arn_: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"executionArn": execution_arn_, "maxResults": 1000}

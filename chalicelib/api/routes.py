@@ -32,6 +32,7 @@ from chalicelib.domain.lifecycle import (
 from chalicelib.domain.tickets import ticket_view_model
 from chalicelib.domain.vocabulary import ROLES
 from chalicelib.services import blacklist, tickets, workflow_view
+from chalicelib.services.operations import OPERATIONS_ROLES
 
 from . import views
 
@@ -89,6 +90,8 @@ CONFLICTS: dict[str, str] = {
     "no_revisit": "Archiving without a revisit needs a `noRevisitReason`.",
     "idempotency_key_reused": "This `Idempotency-Key` was already used (by the same user) with "
     "another body.",
+    "workflow_running": "The ticket's execution is running: there is nothing to restart.",
+    "ticket_closed": "The ticket is closed: its lifecycle has no step left to wait at.",
     "retry": "The earlier record of this `Idempotency-Key` expired while the request was checked: "
     "send it again.",
 }
@@ -352,6 +355,41 @@ def operations() -> tuple[Operation, ...]:
             response_description="The execution.",
             path_params=("ticket_id",),
             errors=(404,),
+        ),
+        Operation(
+            "post",
+            "/tickets/{ticket_id}/workflow/restart",
+            "restart_workflow",
+            "operations",
+            "Restart a ticket's lifecycle",
+            "Starts a fresh execution at the ticket's current step, as the sweep's repair does, "
+            "puts the ticket back on the sweep's due-index and clears its sweep failures "
+            "(history `workflow_restarted`; the operators' inbox gets `workflow_repaired`). "
+            "The restart is recorded in the audit log.",
+            OPERATIONS_ROLES,
+            views.WorkflowRestarted,
+            status=202,
+            response_description="Started.",
+            body=None,
+            path_params=("ticket_id",),
+            errors=(404,),
+            conflicts=("workflow_running", "ticket_closed", "stale_version"),
+        ),
+        Operation(
+            "get",
+            "/operations/executions",
+            "list_executions",
+            "operations",
+            "Executions that need an operator",
+            "`FAILED`, `TIMED_OUT` or `ABORTED`: lifecycle executions that ended so, newest "
+            "first. `stuck`: tickets the sweep failed at and has not settled since, oldest "
+            "first — still retrying (`retryAt`) or set aside after repeated failures "
+            "(`setAside`), unreadable ones included. Each links to the ticket's workflow and "
+            "its restart. The read is recorded in the audit log.",
+            OPERATIONS_ROLES,
+            views.ExecutionPage,
+            response_description="A page of executions or stuck tickets.",
+            query=shapes.ExecutionsQuery,
         ),
         Operation(
             "get",

@@ -275,6 +275,47 @@ class WorkflowView(View):
     ticket: WorkflowTicket
 
 
+class OperationsLinks(View):
+    ticket: str
+    workflow: str
+    restart: str
+
+
+class ExecutionItem(View):
+    """An execution that failed, timed out or was aborted, or a ticket the sweep is stuck at
+    (`status: stuck`)."""
+
+    ticket_id: str
+    status: str = Field(examples=["FAILED", "TIMED_OUT", "ABORTED", "stuck"])
+    execution_arn: str | None = None
+    name: str | None = Field(default=None, description="The execution's name.")
+    started_at: Instant | None = None
+    stopped_at: Instant | None = None
+    since: str | None = Field(default=None, description="stuck: since the sweep first failed.")
+    sweep_attempts: int | None = Field(default=None, description="stuck: failed attempts.")
+    reason: str | None = Field(
+        default=None, description="stuck: the last failure's stage and error type."
+    )
+    set_aside: bool | None = Field(
+        default=None, description="stuck: the sweep no longer comes back to it by itself."
+    )
+    retry_at: str | None = Field(default=None, description="stuck: the sweep's next attempt.")
+    ticket: WorkflowTicket | None = None
+    links: OperationsLinks
+
+
+class WorkflowRestarted(View):
+    """A fresh execution started at the ticket's step."""
+
+    ticket_id: str
+    execution: str = Field(description="The new execution's name.")
+    previous_status: str | None = Field(
+        description="How the previous execution ended (null: there was none)."
+    )
+    step: Step | None
+    links: OperationsLinks
+
+
 class BlacklistEntry(View):
     """A listed service number: its new tickets are flagged `blacklisted` and escalated."""
 
@@ -313,3 +354,4 @@ class Problem(View):
 
 AuditPage = page_of(AuditEntry, "AuditPage")
 BlacklistPage = page_of(BlacklistEntry, "BlacklistPage")
+ExecutionPage = page_of(ExecutionItem, "ExecutionPage")

@@ -89,3 +89,16 @@ class TicketUnreadableError(Exception):
     def __init__(self, item: UnreadableTicket) -> None:
         super().__init__(f"ticket {item.ticket_id} is unreadable ({item.reason})")
         self.item = item
+
+
+@dataclass(frozen=True)
+class StuckTicket:
+    """A ticket on the stuck-index, as projected there (raw strings, never decoded)."""
+
+    ticket_id: str
+    since: str
+    attempts: int
+    reason: str | None
+    retry_at: str | None  # None: set aside, the sweep no longer comes back to it
+    status: str | None
+    step: str | None

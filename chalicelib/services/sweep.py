@@ -34,7 +34,7 @@ from chalicelib.domain.retry import until_settled
 from chalicelib.domain.tickets import Ticket
 from chalicelib.logs import logger
 
-from . import agenda, notifications, steps
+from . import agenda, notifications, repair
 from .context import Deps
 
 PAGE = 100
@@ -94,7 +94,7 @@ def set_aside(unreadable: list[UnreadableTicket], deps: Deps, stats: Counter[str
     someone rewrites them) and tell the operators once."""
     for item in unreadable:
         try:
-            deps.repo.take_off_due(item)
+            deps.repo.take_off_due(item, deps.clock())
         except Exception:
             logger.exception(
                 "taking a ticket off the due-index failed", extra={"ticketId": item.ticket_id}
@@ -214,7 +214,7 @@ def _failed(
     try:
         if attempts < MAX_ATTEMPTS:
             deps.repo.record_failure(
-                ticket.id, ticket.version, attempts, now + retry_delay(attempts), reason
+                ticket.id, ticket.version, attempts, now + retry_delay(attempts), reason, now
             )
             return
         if not deps.repo.set_next_due(ticket.id, None, ticket.version):
@@ -236,7 +236,9 @@ def _failed(
     )
     if ticket.id not in told:  # nobody would hear of it: back on the index, to try again
         try:
-            deps.repo.record_failure(ticket.id, ticket.version, attempts, now + RETRY_CAP, reason)
+            deps.repo.record_failure(
+                ticket.id, ticket.version, attempts, now + RETRY_CAP, reason, now
+            )
         except Exception:
             logger.exception("recording a sweep failure failed", extra={"ticketId": ticket.id})
 
@@ -315,25 +317,11 @@ def _mark_breached(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> Tic
 def _repair(ticket: Ticket, duty: Duty, now: datetime, deps: Deps) -> str | None:
     """Start the lifecycle of a ticket that has none running; the execution's name, or None
     when it was running."""
-    if duty.details.get("check") == "start":
-        deps.workflows.start(ticket.id, ticket.workflow_input or "")
-        name = ticket.id
-    else:
+    first = duty.details.get("check") == "start"
+    if not first:
         execution = (
             deps.workflows.describe_arn(ticket.execution_arn) if ticket.execution_arn else None
         )
         if execution is not None and execution["status"] == "RUNNING":
             return None
-        # Resume at the ticket's current step: the workflow routes there from its first state.
-        deadline = ticket.step_due_at or now
-        name = f"{ticket.id}-s{ticket.step_seq}e{ticket.escalation_level}"
-        payload = steps.execution_input(
-            ticket,
-            ticket.step or steps.CLOSED_STEP,
-            steps.seconds_until(deadline, now),
-            agenda.next_due_of(ticket, deps.rules, after=now),
-            seq=ticket.step_seq,
-        )
-        deps.workflows.start(ticket.id, payload, name=name)
-    logger.warning("repaired a ticket's workflow", extra={"ticketId": ticket.id, "execution": name})
-    return name
+    return repair.resume(ticket, now, deps, first=first)

@@ -180,6 +180,9 @@ if TYPE_CHECKING:
         CustomerTicketsQuery as CustomerTicketsQuery,
     )
     from .queries import (
+        ExecutionsQuery as ExecutionsQuery,
+    )
+    from .queries import (
         PageQuery as PageQuery,
     )
     from .queries import (
@@ -194,6 +197,7 @@ _HOME: dict[str, str] = {
     "ACTION_BODIES": "actions",
     "ArchiveBody": "actions",
     "AuditQuery": "queries",
+    "ExecutionsQuery": "queries",
     "BlacklistBody": "other",
     "BoolText": "base",
     "CategoryCode": "base",

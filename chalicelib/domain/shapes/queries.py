@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -72,3 +72,13 @@ class SlaPreviewQuery(Shape):
 
 class PageQuery(_Page):
     pass
+
+
+EXECUTION_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED", "stuck")
+
+
+class ExecutionsQuery(_Page):
+    """`stuck`: tickets the sweep failed at and has not settled since (retrying, or set aside);
+    the others: lifecycle executions that ended so, newest first."""
+
+    status: Literal["FAILED", "TIMED_OUT", "ABORTED", "stuck"]
