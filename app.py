@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
+from chalicelib import telemetry
 from chalicelib.api import edges, http
 from chalicelib.api.http import ANY_CONTENT, endpoint
 from chalicelib.domain.lifecycle import ACTIONS
@@ -89,6 +90,8 @@ def create_ticket() -> Response:
     headers = {"Location": f"/tickets/{t.id}", "ETag": http.etag(t.version)}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
+    else:
+        telemetry.count("TicketsCreated")
     return http.json_response(t.to_api(not caller.principal.sees_contact_details), 201, headers)
 
 
@@ -183,6 +186,8 @@ def _action_view(action: str) -> Any:
         expected = http.if_match(req)
         body = http.read_json(req, allow_empty=True)
         t = actions.perform(caller, ticket_id, action, body, expected, _services())
+        if action == "escalate":
+            telemetry.count("Escalations")
         view = t.to_api(not caller.principal.sees_contact_details)
         return http.json_response(view, headers={"ETag": http.etag(t.version)})
 
@@ -275,6 +280,7 @@ app.register_middleware(edges.cors_middleware, "http")
 
 
 @app.on_sqs_message(queue=TASK_TOKEN_QUEUE, batch_size=10)
+@telemetry.traced
 def handle_task_token(event: Any) -> None:
     """The lifecycle's human steps send their callback tokens here (never to clients)."""
     import json
@@ -287,18 +293,24 @@ def handle_task_token(event: Any) -> None:
 
 
 @app.lambda_function(name="escalate_step")
+@telemetry.traced
 def escalate_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Called by the lifecycle state machine when a step's callback times out."""
     from chalicelib.services import workflow_events
 
-    return workflow_events.escalate_step(event, _services())
+    result = workflow_events.escalate_step(event, _services())
+    if int(result.get("escalation", 0)) > int(event.get("escalation") or 0):
+        telemetry.count("Escalations")
+    return result
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
+@telemetry.traced
 def sweep(event: Any) -> dict[str, Any]:
-    """Chase what is due: for now, restart lifecycles that never started."""
+    """Chase what is due: warnings, reminders, breaches, stranded lifecycles (services/sweep)."""
     from chalicelib.services import sweep as sweeping
 
     result = sweeping.run(_services())
     logger.info("sweep finished", extra=result)
+    telemetry.sweep_outcomes(result)
     return result

@@ -322,6 +322,9 @@ def main(argv: list[str] | None = None) -> None:
             f"e.g. PORT={port + 1} make run"
         )
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")  # sweep runs, notices, failures
+    # EMF metric lines on every request would drown the logs; POWERTOOLS_METRICS_DISABLED=false
+    # make run prints them as CloudWatch would read them.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     sweep = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
     sys.path.insert(0, str(ROOT))
     run(port, sweep)

@@ -15,6 +15,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",  # tests that read metrics turn them on
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from chalice import Response  # type: ignore[attr-defined]
 from chalice.app import Request
 
+from chalicelib import telemetry
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import (
     Conflict,
@@ -268,9 +269,11 @@ def query(request: Request) -> dict[str, str]:
 
 
 def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain errors into problem+json and anything unexpected into a logged 500."""
+    """Turn domain errors into problem+json and anything unexpected into a logged 500; traced
+    (a subsegment per request) where tracing is on."""
 
     @functools.wraps(view)
+    @telemetry.traced
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)

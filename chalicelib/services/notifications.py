@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from chalicelib import telemetry
 from chalicelib.domain.lifecycle import Notice
 from chalicelib.domain.records import UnreadableTicket
 from chalicelib.domain.tickets import Ticket
@@ -76,6 +77,7 @@ def set_aside(items: Iterable[UnreadableTicket], deps: Deps) -> set[str]:
     A failed publish releases the claim. Returns the tickets told (now or before)."""
     now = deps.clock()
     told: set[str] = set()
+    newly = 0
     for item in items:
         key = f"set_aside:{item.version}"
         try:
@@ -115,6 +117,9 @@ def set_aside(items: Iterable[UnreadableTicket], deps: Deps) -> set[str]:
             continue
         deps.notices.sent(item.ticket_id, key)
         told.add(item.ticket_id)
+        newly += 1
+    if newly:
+        telemetry.count("TicketsSetAside", newly)  # the stack's alarm watches it
     return told
 
 

@@ -4,10 +4,12 @@ restart of a ticket's lifecycle at its step."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import boto3
+import pytest
 
 from chalicelib import config
 from tests.functional.conftest import Api, wait_until
@@ -156,3 +158,32 @@ def test_restart_is_for_operators_and_out_of_scope_looks_missing(api: Api, aws) 
     # nothing was started by the refusals
     assert _listed(api, "FAILED")[0]["ticketId"] == tid
     assert _deps().repo.get(tid, consistent=True).workflow_status == "started"
+
+
+def test_the_sweep_handler_emits_its_outcomes_as_metrics_the_alarms_read(
+    api: Api,
+    aws,
+    clock,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.functional.test_sweep import _sweep
+
+    # GIVEN two tickets far past their deadlines
+    _tickets(api, 2)
+    clock[0] = timedelta(days=30)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+    # WHEN the scheduled sweep runs
+    result = _sweep(api.client)
+    # THEN its outcomes went out as one EMF record, under the alarms' names
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    sweeps = [r for r in records if "Breaches" in r]
+    assert len(sweeps) == 1
+    def value(name: str) -> float:
+        v = sweeps[0][name]
+        return float(sum(v) if isinstance(v, list) else v)
+
+    assert value("Breaches") == result["breached"] >= 2
+    assert value("SweepNoticesSent") == result["sent"]
+    assert sweeps[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "complaint-tickets"

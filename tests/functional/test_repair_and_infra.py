@@ -178,6 +178,30 @@ def test_package_writes_a_sam_template_that_cfn_lint_accepts(tmp_path: Path) -> 
     assert set(sm["DefinitionSubstitutions"]) >= {"TicketsTable", "EventsTable"}
     _check_deployment_settings(template)
     _check_alarms(template)
+    _check_access_logs_and_tracing(template)
+
+
+def _check_access_logs_and_tracing(template: dict) -> None:
+    resources = template["Resources"]
+    api = resources["RestAPI"]["Properties"]
+    # API Gateway's access log names the route template, never the path as requested (which
+    # holds service numbers: /customers/{n}/tickets, /blacklist/{n}), nor a query string
+    fields = json.loads(api["AccessLogSetting"]["Format"])
+    assert fields["route"] == "$context.resourcePath" and fields["status"] == "$context.status"
+    assert fields["ip"] == "$context.identity.sourceIp"
+    assert not any(
+        v in ("$context.path", "$context.requestOverride.path") or "querystring" in v.lower()
+        for v in fields.values()
+    ), fields
+    log_group = api["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
+    assert resources[log_group]["Properties"]["RetentionInDays"] > 0
+    # API Gateway writes to CloudWatch through the account's role, set before the stage is
+    assert resources["RestAPI"]["DependsOn"] == ["ApiGatewayAccount"]
+    assert api["TracingEnabled"] is True
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Serverless::Function"]
+    assert functions and all(f["Properties"]["Tracing"] == "Active" for f in functions)
+    statements = resources["AppPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert any("xray:PutTraceSegments" in s["Action"] for s in statements)
 
 
 def _check_deployment_settings(template: dict) -> None:
