@@ -180,6 +180,7 @@ def test_the_sweep_handler_emits_its_outcomes_as_metrics_the_alarms_read(
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
     sweeps = [r for r in records if "Breaches" in r]
     assert len(sweeps) == 1
+
     def value(name: str) -> float:
         v = sweeps[0][name]
         return float(sum(v) if isinstance(v, list) else v)
