@@ -231,7 +231,7 @@ ACTION_DOCS: dict[str, ActionDoc] = {
         "rule of its source), replied, reported to management (`appeal_report`) unless the "
         "customer brought it, and archived. Appeals from media, the consumer association, "
         "group HQ, the provincial company and the regulator are escalated.",
-        ("not_replied",),
+        ("not_replied", "idempotency_key_reused", "retry"),
     ),
 }
 

@@ -176,7 +176,7 @@ def appeal(
         prepare=lambda t: as_appeal(t, original.id, parsed.source, parsed.level, deps),
     )
     if not created.replayed:
-        _record_appeal(caller, original.id, created.ticket, decision.details, deps)
+        _record_appeal(caller, original, created.ticket, decision.details, deps)
     return created
 
 
@@ -227,13 +227,16 @@ def as_appeal(ticket: Ticket, original_id: str, source: str, level: str, deps: D
 
 
 def _record_appeal(
-    caller: Caller, original_id: str, appeal_ticket: Ticket, details: dict[str, Any], deps: Deps
+    caller: Caller, original: Ticket, appeal_ticket: Ticket, details: dict[str, Any], deps: Deps
 ) -> None:
-    """The original's history names its appeal (the original itself does not change)."""
+    """The original's history names its appeal (the original itself does not change). The
+    ticket read for the checks is written against first; it is read again only if it moved."""
     p = caller.principal
+    original_id = original.id
+    read: list[Ticket | None] = [original]
 
     def attempt() -> bool | None:
-        ticket = deps.repo.get(original_id, consistent=True)
+        ticket = read.pop() if read else deps.repo.get(original_id, consistent=True)
         if ticket is None:
             return False
         now = deps.clock()
