@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+
 from tests.functional.conftest import Api, wait_until
 from tests.functional.inboxes import drain
 from tests.functional.test_lifecycle_paths import FIELDS, _act, _execution, _ticket, _waiting
@@ -16,6 +18,17 @@ def _history(api: Api, tid: str) -> list[dict[str, Any]]:
         1
     ]["items"]
     return items
+
+
+def _states(aws: Any, tid: str) -> list[str]:
+    """The states the ticket's execution entered, in order (each one a billed transition)."""
+    arn = _execution(aws, tid)["executionArn"]
+    events = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)[
+        "events"
+    ]
+    return [
+        e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")
+    ]
 
 
 def _dispatched(api: Api) -> str:
@@ -117,6 +130,7 @@ def test_an_approved_withdrawal_cancels_the_ticket_and_ends_its_workflow(api: Ap
     assert t["status"] == "cancelled" and "step" not in t
     assert t["closing"]["kind"] == "cancelled"
     wait_until(lambda: _execution(aws, tid)["status"] == "SUCCEEDED")
+    assert _states(aws, tid)[-2:] == ["What did the department do?", "Ticket cancelled"]
     status, problem, _ = api.call("POST", f"/tickets/{tid}/accept", "department", {}, "network")
     assert (status, problem["code"]) == (409, "action_not_allowed")
 
@@ -194,6 +208,25 @@ def test_a_verified_appeal_is_dispatched_replied_reported_and_archived(api: Api,
     done = _act(api, aid, "archive", "complaint_manager", {"analysis": "申诉：覆盖问题复发"})
     assert done["status"] == "archived"
     wait_until(lambda: _execution(aws, aid)["status"] == "SUCCEEDED")
+    # the happy path's states plus the escalation notice, the review wait and its choice
+    assert _states(aws, aid) == [
+        "Record the ticket as accepted",
+        "Announce the new ticket",
+        "Go to the ticket's current step",
+        "Tell the complaint manager at once",
+        "Go to the ticket's current step",
+        "Wait for the review",
+        "What did the review decide?",
+        "Wait for the dispatch",
+        "Was the ticket dispatched?",
+        "Wait for the department",
+        "What did the department do?",
+        "Wait for the reply to the customer",
+        "Wait for the revisit",
+        "Was the customer satisfied?",
+        "Wait for the archive",
+        "Ticket archived",
+    ]
 
 
 def test_an_unverified_appeal_is_replied_its_result_reported_and_archived(api: Api, aws) -> None:
@@ -253,3 +286,7 @@ def test_an_unhappy_customer_after_an_intake_answer_is_redispatched(api: Api, aw
     _act(api, tid, "dispatch", "senior_agent", {"department": "network", "note": "客户不满意"})
     _waiting(api, tid, "accept")
     assert _execution(aws, tid)["status"] == "RUNNING"
+    # straight from the revisit's choice to the dispatch wait: no extra transition
+    states = _states(aws, tid)
+    at = states.index("Was the customer satisfied?")
+    assert states[at + 1 : at + 3] == ["Wait for the dispatch", "Was the ticket dispatched?"]
