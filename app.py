@@ -185,10 +185,19 @@ def _action_view(action: str) -> Any:
         caller = http.caller(req)
         expected = http.if_match(req)
         body = http.read_json(req, allow_empty=True)
+        masked = not caller.principal.sees_contact_details
+        if action == "appeal":  # a new, linked ticket: 201 with its Location (API.md)
+            key = http.header(req, "Idempotency-Key")
+            created = actions.appeal(caller, ticket_id, body, key, expected, _services())
+            new = created.ticket
+            headers = {"Location": f"/tickets/{new.id}", "ETag": http.etag(new.version)}
+            if created.replayed:
+                headers["Idempotent-Replayed"] = "true"
+            return http.json_response(new.to_api(masked), 201, headers)
         t = actions.perform(caller, ticket_id, action, body, expected, _services())
         if action == "escalate":
             telemetry.count("Escalations")
-        view = t.to_api(not caller.principal.sees_contact_details)
+        view = t.to_api(masked)
         return http.json_response(view, headers={"ETag": http.etag(t.version)})
 
     view.__name__ = view.__qualname__ = f"{action}_ticket"

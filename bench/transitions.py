@@ -260,6 +260,7 @@ def _measure(counter: PathCounter, n: int) -> dict[str, Any]:
         try:
             with Client(app, project_dir=str(ROOT)) as client:
                 _happy_path(client, counter, sfn, machine)  # warm-up: clients, catalog
+                appeal = _appeal_path(client, counter, sfn, machine)  # transitions only
                 counter.reset()
                 meter.reset()
                 runs = [_happy_path(client, counter, sfn, machine) for _ in range(n)]
@@ -272,6 +273,7 @@ def _measure(counter: PathCounter, n: int) -> dict[str, Any]:
             "sends": {k: dict(v) for k, v in counter.sends.items()},
             "units": {k: dict(v) for k, v in counter.units.items()},
             "lambda_seconds": {k: list(v) for k, v in meter.seconds.items()},
+            "appeal_states": appeal,
         }
 
 
@@ -327,6 +329,53 @@ def _happy_path(client: Any, counter: PathCounter, sfn: Any, machine: str) -> Ru
     if status != "SUCCEEDED":
         raise BenchError(f"execution {tid} ended {status}")
     return Run(tid, requests, _history(sfn, arn))
+
+
+# -- issue 10 part B: the appeal path ------------------------------------------------------
+
+
+def _appeal_path(client: Any, counter: PathCounter, sfn: Any, machine: str) -> list[str]:
+    """The states an appeal's execution enters: a customer's appeal of an archived happy-path
+    ticket, verified at review, dispatched, resolved, replied, revisited, archived."""
+    original = _happy_path(client, counter, sfn, machine).ticket_id
+
+    def call(path: str, body: dict[str, Any], expect: int, **who: Any) -> dict[str, Any]:
+        resp = client.http.post(
+            path, headers=_headers(**who), body=json.dumps(body, ensure_ascii=False)
+        )
+        if resp.status_code != expect:
+            raise BenchError(f"POST {path} answered {resp.status_code}: {resp.body!r}")
+        result: dict[str, Any] = json.loads(resp.body)
+        return result
+
+    appeal = {"description": "对处理结果不满", "source": "customer"}
+    tid = str(call(f"/tickets/{original}/appeal", appeal, 201, role="complaint_manager")["id"])
+    steps: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+        ("review", "review", {"valid": True, "opinion": "申诉属实"}, {"role": "senior_agent"}),
+        (
+            "dispatch",
+            "dispatch",
+            {"department": "network", "note": "限时重查"},
+            {"role": "senior_agent"},
+        ),
+        (
+            "accept",
+            "resolve",
+            {"cause": "weak_coverage", "result": "已新建基站"},
+            {"role": "department", "department": "network"},
+        ),
+        ("reply", "reply", {"content": "已重新处理", "method": "phone"}, {"role": "agent"}),
+        ("revisit", "revisit", {"satisfaction": "satisfied"}, {"role": "agent"}),
+        ("archive", "archive", {"analysis": "申诉复查"}, {"role": "complaint_manager"}),
+    ]
+    for step, action, action_body, who in steps:
+        _wait_for_step(tid, step)
+        call(f"/tickets/{tid}/{action}", action_body, 200, **who)
+    arn = machine.replace(":stateMachine:", ":execution:") + ":" + tid
+    _wait(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", "the end")
+    if sfn.describe_execution(executionArn=arn)["status"] != "SUCCEEDED":
+        raise BenchError(f"appeal execution {tid} did not succeed")
+    return [name for _, name in entered_states(_history(sfn, arn))]
 
 
 def _wait(predicate: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
@@ -518,6 +567,11 @@ def _print_transitions(results: dict[str, Any], t: PerTicket) -> None:
     counts = sorted({len(entered_states(r["history"])) for r in results["runs"]})
     if len(counts) > 1:
         print(f"  (not the same for every ticket: {counts})")
+    appeal = results.get("appeal_states") or []
+    print(
+        f"Billed state transitions of an appeal (verified, then as the happy path): {len(appeal)}"
+    )
+    print("  " + " → ".join(appeal))
 
 
 def _print_calls(results: dict[str, Any], t: PerTicket) -> dict[str, float]:
@@ -627,8 +681,10 @@ def report(results: dict[str, Any], lambda_ms: float | None) -> dict[str, Any]:
         groups[line.group] = groups.get(line.group, 0.0) + line.per_million
     parts = ", ".join(f"{g} ${v:,.0f}" for g, v in sorted(groups.items(), key=lambda kv: -kv[1]))
     verdict = "within" if t.transitions <= TARGET else "OVER"
+    appeal = results.get("appeal_states") or []
     headline = (
-        f"state transitions per happy-path ticket: {t.transitions} ({verdict} target ≤ {TARGET}); "
+        f"state transitions per happy-path ticket: {t.transitions} ({verdict} target ≤ {TARGET}), "
+        f"per appeal {len(appeal)}; "
         f"list price per 1M tickets ${total:,.0f} — {parts}"
     )
     print(f"\n{headline}")
@@ -638,6 +694,7 @@ def report(results: dict[str, Any], lambda_ms: float | None) -> dict[str, Any]:
         "transitions": t.transitions,
         "states": [name for _, name in t.states],
         "target": TARGET,
+        "appeal_transitions": len(appeal),
         "app_calls": app_calls,
         "lambda_ms": round(duration_ms, 1),
         "lambda_ms_source": how,

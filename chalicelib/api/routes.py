@@ -25,6 +25,7 @@ from chalicelib.domain.lifecycle import (
     DUTY_ROLES,
     FIELD_ROLES,
     FLAG_ROLES,
+    MAX_PENDING_REQUESTS,
     MAX_TRANSFERS,
     RULES,
     STEP_STATUS,
@@ -94,9 +95,19 @@ CONFLICTS: dict[str, str] = {
     "ticket_closed": "The ticket is closed: its lifecycle has no step left to wait at.",
     "retry": "The earlier record of this `Idempotency-Key` expired while the request was checked: "
     "send it again.",
+    # issue 10 part B (flows)
+    "too_late_to_withdraw": "A withdrawal is possible only while the ticket waits at review, "
+    "dispatch or the department (before it is resolved).",
+    "too_many_requests": f"The ticket already has {MAX_PENDING_REQUESTS} requests waiting for a "
+    "senior's decision.",
+    "request_not_pending": "No pending request with that `requestId` on the ticket: it was "
+    "already decided, or never made.",
+    "not_replied": "An appeal is accepted only on a replied, revisited or archived ticket.",
 }
 # Every action can meet these (actions.perform and lifecycle.decide).
 COMMON_CONFLICTS = ("action_not_allowed", "stale_version")
+# Actions that create a ticket (issue 10 part B): 201, Location, Idempotency-Key.
+CREATING_ACTIONS = ("appeal",)
 
 
 def _roles(roles: tuple[str, ...]) -> str:
@@ -195,6 +206,36 @@ ACTION_DOCS: dict[str, ActionDoc] = {
         "The ticket becomes `escalated` (priority at least `high`, `urgent` if it is an "
         "emergency) and the CRC complaint manager is notified.",
     ),
+    # issue 10 part B (flows)
+    "supplement": ActionDoc(
+        "Add a supplementary complaint",
+        "Records what the customer adds (补充申诉) on an open ticket; the step does not move. "
+        "`fields` fills the phenomenon's required fields as `note` does. With `request: chase` "
+        "(追单) or `request: withdraw` (撤单) the request waits for a senior's `decide`: it is "
+        "listed in `pendingRequests` under its `requestId` (withdrawals only before the ticket "
+        f"is resolved; at most {MAX_PENDING_REQUESTS} waiting).",
+        ("too_late_to_withdraw", "too_many_requests"),
+    ),
+    "decide": ActionDoc(
+        "Decide a pending request",
+        "A senior approves or refuses a chase or withdrawal request. An approved chase reminds "
+        "the holder at once (notification `chase` to the department holding the ticket, else "
+        "the CRC); an approved withdrawal cancels the ticket (`closing`, status `cancelled`) "
+        "and its workflow ends. Deciding a request twice answers 409.",
+        ("request_not_pending", "too_late_to_withdraw"),
+    ),
+    "appeal": ActionDoc(
+        "Appeal a ticket",
+        "Creates a new ticket linked to this one (`appealOf`), answered 201 with its Location; "
+        "`Idempotency-Key` works as for POST /tickets. Also allowed on an archived ticket. The "
+        "appeal is verified at `review` (`valid: false` withdraws it: the customer is replied "
+        "the verification result, and it is reported), dispatched with its limit (from "
+        "`level`: `major_urgent` 2 h, `ordinary` 2, `complex` 5 business days, or a stricter "
+        "rule of its source), replied, reported to management (`appeal_report`) unless the "
+        "customer brought it, and archived. Appeals from media, the consumer association, "
+        "group HQ, the provincial company and the regulator are escalated.",
+        ("not_replied", "idempotency_key_reused", "retry"),
+    ),
 }
 
 _SCOPED = (
@@ -209,6 +250,7 @@ def _action(action: str, ticket: type[BaseModel]) -> Operation:
     roles, steps = RULES[action]
     doc = ACTION_DOCS[action]
     at = ", ".join(f"`{s}` (status `{STEP_STATUS[s]}`)" for s in steps)
+    creates = action in CREATING_ACTIONS  # issue 10 part B: an appeal is a new ticket (201)
     return Operation(
         "post",
         f"/tickets/{{ticket_id}}/{action}",
@@ -220,13 +262,15 @@ def _action(action: str, ticket: type[BaseModel]) -> Operation:
         f"callback for it.{_SCOPED}",
         roles,
         ticket,
-        response_description="The ticket as written; the workflow's own changes land a moment "
-        "later.",
+        status=201 if creates else 200,
+        response_description="The new ticket (or, replayed, the one created first)."
+        if creates
+        else "The ticket as written; the workflow's own changes land a moment later.",
         body=shapes.ACTION_BODIES[action],
         body_required=bool(shapes.ACTION_BODIES[action].model_fields),
         path_params=("ticket_id",),
-        request_headers=("If-Match",),
-        headers=("ETag",),
+        request_headers=("If-Match", "Idempotency-Key") if creates else ("If-Match",),
+        headers=("Location", "ETag", "Idempotent-Replayed") if creates else ("ETag",),
         errors=(404,),
         conflicts=(*COMMON_CONFLICTS, *doc.conflicts),
         extensions={"x-steps": list(steps)},

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .auth import DEPARTMENT_SCOPED, Principal, can_see
 from .duties import CRITERIA
 from .errors import Conflict, FieldError, Forbidden, NotFound
+from .ids import new_id
 from .tickets import Ticket
 from .values import iso
 
@@ -64,6 +65,10 @@ RULES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         tuple(STEP_STATUS),
     ),
     "escalate": (DESK_ROLES, tuple(STEP_STATUS)),
+    # issue 10 part B (flows): supplementary complaints, senior decisions, appeals
+    "supplement": (DESK_ROLES, tuple(STEP_STATUS)),
+    "decide": (("senior_agent", "complaint_manager"), tuple(STEP_STATUS)),
+    "appeal": (("agent", "complaint_manager"), ("revisit", "archive")),
 }
 ACTIONS = tuple(RULES)
 
@@ -116,6 +121,8 @@ def first_step(ticket: Ticket, created_by_role: str) -> str:
     senior's review first; a senior's own intake goes straight to dispatch."""
     if ticket.answer:
         return "reply"
+    if ticket.appeal_of:  # an appeal is verified first (seed 004 §5.1 申诉核实): the review step
+        return "review"
     if ticket.complainant.type in ("vip", "big_customer") or created_by_role == "agent":
         return "review"
     return "dispatch"
@@ -140,7 +147,8 @@ def decide(
     check_visible(ticket, principal)  # scope before role: out of scope looks like no ticket
     if not principal.has_any(roles):
         raise Forbidden(f"{action} needs one of the roles {', '.join(roles)}")
-    if ticket.closed or ticket.step not in steps:
+    reopened = ticket.status in CLOSED_STATUSES_ALLOWED.get(action, ())
+    if not reopened and (ticket.closed or ticket.step not in steps):
         raise Conflict(
             f"{action} is not allowed while the ticket is {ticket.status}"
             f" (step {ticket.step or 'none'}); allowed now: {', '.join(allowed_at(ticket.step))}",
@@ -224,6 +232,9 @@ def _review(
     details = {"valid": valid, "reason": reason, **({"unreasonable": True} if unreasonable else {})}
     if body.opinion:
         details["opinion"] = body.opinion
+    changes["review"] = _review_record(valid, body.opinion, reason, p, now)
+    if t.appeal_of and t.appeal is not None:
+        return _verify_appeal(t, changes, details, valid, reason, bool(category or phenomenon))
     if not valid:
         status = "rejected" if unreasonable else "cancelled"
         changes["closing"] = {"kind": status, "reason": reason, **_actor(p, now)}
@@ -364,7 +375,10 @@ def _reply(
             "a reply needs a resolution or an answer given at intake", code="nothing_to_reply"
         )
     reply = {"content": content, "method": method, **_actor(p, now)}
-    return Decision("reply", {"reply": reply}, "replied", "revisit", "replied", {"method": method})
+    changes: dict[str, Any] = {"reply": reply}
+    details: dict[str, Any] = {"method": method}
+    notices = _appeal_report(t, changes, details, now)
+    return Decision("reply", changes, "replied", "revisit", "replied", details, notices=notices)
 
 
 def _revisit(
@@ -379,6 +393,8 @@ def _revisit(
         )
     # An unhappy customer re-opens the flow: back to the department that handled it.
     target = (t.resolution["department"] if t.resolution else None) or t.department
+    if not target and t.answer:
+        return _redispatch_intake_answer(t, details)
     if not target:
         raise Conflict("there is no department to re-dispatch to", code="no_department")
     changes = {
@@ -494,3 +510,220 @@ _DECIDERS: Mapping[str, Callable[..., Decision]] = {
     "note": _note,
     "escalate": _escalate,
 }
+
+
+# -- issue 10 part B (flows): supplementary complaints, senior decisions, appeals, re-dispatch --
+# (seed 002 步骤2 五 补充申诉/追单/撤单; seed 004 §5.1 申诉; 004 §4 四 复核意见, 六 重派)
+
+REQUEST_TYPES = ("chase", "withdraw")
+MAX_PENDING_REQUESTS = 5  # per ticket: a request waits for a senior, it does not pile up
+# A withdrawal (撤单) is for a complaint still being handled: once resolved, it is answered.
+WITHDRAWABLE_STEPS = ("review", "dispatch", "accept", "handle")
+APPEALABLE_STATUSES = ("replied", "revisited", "archived")
+# Actions allowed on a closed ticket, by closed status (an archived ticket can be appealed).
+CLOSED_STATUSES_ALLOWED: Mapping[str, tuple[str, ...]] = {"appeal": ("archived",)}
+# 申诉来源 (seed 004 §5.1), as codes of vocabulary.SOURCES: 服务监督电话, 客户, 新闻媒体,
+# 消费者协会, 省移动相关部门, 移动总部, 移动主管部门 (the regulator), 外省中心转办.
+APPEAL_SOURCES = (
+    "supervision_hotline",
+    "customer",
+    "media",
+    "consumer_association",
+    "provincial_company",
+    "group_hq",
+    "communications_administration",
+    "other_province",
+)
+# Supervisory sources: their appeals are escalated complaints (`supervisory_body` unless the
+# source is itself an escalation criterion, as media and the consumer association are).
+SUPERVISORY_APPEAL_SOURCES = (
+    "media",
+    "consumer_association",
+    "provincial_company",
+    "group_hq",
+    "communications_administration",
+)
+# 申诉级别 → the SLA level whose limit the appeal's handling gets (strictest rule still wins):
+# 重大紧急 2 hours (A), 一般 2 business days (C), 复杂 5 business days (E).
+APPEAL_LEVELS: Mapping[str, str] = {"major_urgent": "A", "ordinary": "C", "complex": "E"}
+# Answered appeals are reported to management (答复并行文上报) unless the customer brought them;
+# an unverified appeal is always reported (未被核实 … 并行文上报).
+UNREPORTED_APPEAL_SOURCES = ("customer",)
+APPEAL_REPORT_TO = "crc"
+
+
+def _review_record(
+    valid: bool, opinion: str | None, reason: str | None, p: Principal, now: datetime
+) -> dict[str, Any]:
+    record: dict[str, Any] = {"valid": valid, **_actor(p, now)}
+    if opinion:
+        record["opinion"] = opinion
+    if reason:
+        record["reason"] = reason
+    return record
+
+
+def _verify_appeal(
+    t: Ticket,
+    changes: dict[str, Any],
+    details: dict[str, Any],
+    valid: bool,
+    reason: str | None,
+    reclassified: bool,
+) -> Decision:
+    """申诉核实: verified → dispatch (with instructions and a limit); not verified → withdrawn:
+    the customer is replied the verification result, it is reported, then archived."""
+    appeal = {**(t.appeal or {}), "verified": valid}
+    details["verified"] = valid
+    if valid:
+        changes["appeal"] = appeal
+        return Decision(
+            "review", changes, "reviewing", "dispatch", "valid", details, reclassified=reclassified
+        )
+    changes["appeal"] = {**appeal, "reportRequired": True}
+    changes["answer"] = reason  # the verification result is what the customer is told
+    return Decision(
+        "review", changes, "resolved", "reply", "unverified", details, reclassified=reclassified
+    )
+
+
+def appeal_report_required(t: Ticket) -> bool:
+    if t.appeal is None:
+        return False
+    return bool(t.appeal.get("reportRequired")) or (
+        t.appeal["source"] not in UNREPORTED_APPEAL_SOURCES
+    )
+
+
+def _appeal_report(
+    t: Ticket, changes: dict[str, Any], details: dict[str, Any], now: datetime
+) -> tuple[Notice, ...]:
+    """The reply of an appeal that must be reported goes to management at once."""
+    if t.appeal is None or not appeal_report_required(t) or t.appeal.get("reportedAt"):
+        return ()
+    changes["appeal"] = {**t.appeal, "reportedAt": iso(now)}
+    details["reportedTo"] = APPEAL_REPORT_TO
+    return (Notice("appeal_report", APPEAL_REPORT_TO),)
+
+
+def _redispatch_intake_answer(t: Ticket, details: dict[str, Any]) -> Decision:
+    """An unhappy customer after an on-the-spot answer: back to dispatch, another round."""
+    changes = {
+        "rounds": t.rounds + 1,
+        "resolution": None,
+        "reply": None,
+        "revisit": None,
+    }
+    return Decision(
+        "revisit",
+        changes,
+        STEP_STATUS["dispatch"],
+        "dispatch",
+        "redispatch",
+        {**details, "redispatchedTo": "dispatch", "round": t.rounds + 2},
+        notices=(Notice("returned", "crc"),),
+    )
+
+
+def _supplement(
+    t: Ticket, p: Principal, body: shapes.SupplementBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    """New information on an open ticket; a chase or withdrawal request waits for a senior.
+    The step does not move."""
+    text, fields, request = body.text, body.fields, body.request
+    changes: dict[str, Any] = {}
+    if fields:
+        changes["fields"] = {**t.fields, **fields}
+    details: dict[str, Any] = {"text": text, "fields": sorted(fields or {}), "request": request}
+    if request is not None:
+        if request == "withdraw" and t.step not in WITHDRAWABLE_STEPS:
+            raise _too_late(t)
+        if len(t.pending_requests) >= MAX_PENDING_REQUESTS:
+            raise Conflict(
+                f"the ticket already has {MAX_PENDING_REQUESTS} requests waiting for a senior",
+                code="too_many_requests",
+            )
+        request_id = new_id("R", now)
+        pending = {"type": request, "text": text, **_actor(p, now)}
+        changes["pending_requests"] = {**t.pending_requests, request_id: pending}
+        details["requestId"] = request_id
+    return Decision(
+        "supplement", changes, t.status, t.step, "supplemented", details, completes_step=False
+    )
+
+
+def _too_late(t: Ticket) -> Conflict:
+    return Conflict(
+        f"a withdrawal is possible only before the ticket is resolved (it waits at {t.step})",
+        code="too_late_to_withdraw",
+    )
+
+
+def _decide(
+    t: Ticket, p: Principal, body: shapes.DecideBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    """A senior's decision on a pending request: an approved chase reminds the holder at once,
+    an approved withdrawal cancels the ticket (its workflow ends)."""
+    request_id, approve, reason = body.request_id, body.approve, body.reason
+    request = t.pending_requests.get(request_id)
+    if request is None:
+        raise Conflict(
+            f"no pending request {request_id} on this ticket (already decided, or never made)",
+            code="request_not_pending",
+        )
+    kind = request["type"]
+    rest = {k: v for k, v in t.pending_requests.items() if k != request_id}
+    details: dict[str, Any] = {
+        "requestId": request_id,
+        "type": kind,
+        "approve": approve,
+        "reason": reason,
+    }
+    if approve and kind == "withdraw":
+        if t.step not in WITHDRAWABLE_STEPS:
+            raise _too_late(t)
+        why = f"withdrawn at the customer's request: {request['text']}"
+        closing = {"kind": "cancelled", "reason": why, **_actor(p, now)}
+        # the other requests are moot once the ticket is withdrawn
+        changes = {"pending_requests": {}, "closing": closing}
+        return Decision("decide", changes, "cancelled", None, "withdrawn", details)
+    notices: tuple[Notice, ...] = ()
+    if approve:  # kind == "chase": 催办 the holder now
+        holder = t.department if t.step in DEPARTMENT_STEPS and t.department else "crc"
+        notices = (Notice("chase", holder),)
+        details["chased"] = holder
+    return Decision(
+        "decide",
+        {"pending_requests": rest},
+        t.status,
+        t.step,
+        "decided",
+        details,
+        completes_step=False,
+        notices=notices,
+    )
+
+
+def _appeal(
+    t: Ticket, p: Principal, body: shapes.AppealBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    """申诉: checked here; the service creates the linked appeal ticket (`appealOf`)."""
+    if t.status not in APPEALABLE_STATUSES or t.reply is None:
+        raise Conflict(
+            "an appeal is accepted only on a replied, revisited or archived ticket",
+            code="not_replied",
+        )
+    details = {"source": body.source, "level": body.level}
+    return Decision(
+        "appeal",
+        {},
+        t.status,
+        t.step,
+        "appealed",
+        details,
+        completes_step=False,
+        extra={"appeal": body},
+    )
+
+
+_DECIDERS = {**_DECIDERS, "supplement": _supplement, "decide": _decide, "appeal": _appeal}

@@ -138,6 +138,36 @@ class Links(TypedDict):
     workflow: str
 
 
+# -- issue 10 part B (flows): supplementary requests, appeals, the review record --------------
+
+
+class PendingRequest(Actor):
+    """A follow-up (`chase`) or withdrawal (`withdraw`) request waiting for a senior's decision."""
+
+    type: str
+    text: str
+
+
+class _Appeal(TypedDict):
+    source: str
+    level: str
+
+
+class AppealRecord(_Appeal, total=False):
+    verified: bool
+    reportRequired: bool
+    reportedAt: IsoInstant
+
+
+class _Reviewed(Actor):
+    valid: bool
+
+
+class ReviewRecord(_Reviewed, total=False):
+    opinion: str
+    reason: str
+
+
 COMPLAINANT = Codec("json", lambda c: c.to_api(), lambda d: Complainant.from_api(d))
 
 
@@ -233,6 +263,20 @@ class Ticket:
     )
     workflow_status: str = field(default="pending", api=False)
     execution_arn: str | None = field(default=None, api=False)
+    # -- issue 10 part B (flows) --
+    pending_requests: dict[str, PendingRequest] = field(
+        default_factory=dict,
+        doc="Chase or withdrawal requests (`supplement`) waiting for a senior's `decide`, by "
+        "requestId.",
+    )
+    appeal: AppealRecord | None = field(
+        default=None,
+        api="optional",
+        doc="An appeal's source and level, whether it was verified and reported (`appealOf`).",
+    )
+    review: ReviewRecord | None = field(
+        default=None, api="optional", doc="The senior's review: verdict and opinion."
+    )
 
     @property
     def closed(self) -> bool:

@@ -6,6 +6,7 @@ missing, the route (department) of its phenomenon, its SLA level and deadlines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +92,8 @@ def assess(
     now: datetime,
     deps: Deps,
     blacklisted: bool = False,
+    *,
+    prepare: Callable[[Ticket], Ticket] | None = None,
 ) -> Ticket:
     rules = deps.rules
     catalog = rules.catalog
@@ -143,6 +146,8 @@ def assess(
         answer=new.answer,
         status="answered" if new.answer else "accepted",
     )
+    if prepare is not None:  # e.g. an appeal (services/actions.py): link, level, limit
+        ticket = prepare(ticket)
     ticket, _ = escalation.reassess(ticket.with_changes(blacklisted=blacklisted), now, rules)
     step = first_step(ticket, role)
     step_due = steps.step_deadline(ticket, step, now, rules)

@@ -5,6 +5,7 @@ Each is a plain function taking the caller, plain inputs and the dependencies it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,8 +59,12 @@ def create_ticket(
     body: Any,
     idempotency_key: str | None,
     deps: Deps,
+    *,
+    prepare: Callable[[Ticket], Ticket] | None = None,
 ) -> Created:
-    """Validate, assess (classification, SLA), store atomically, then start the lifecycle."""
+    """Validate, assess (classification, SLA), store atomically, then start the lifecycle.
+    `prepare` adjusts the assessed ticket before its first step is chosen (an appeal's link,
+    level and limit: services/actions.py)."""
     p = caller.principal
     require_role(p, CREATE_ROLES)
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 128):
@@ -68,7 +73,7 @@ def create_ticket(
     new = shapes.parse(shapes.NewTicketBody, body, catalog=deps.rules.catalog, now=now)
     ticket_id = new_id("T", now)
     blacklisted = deps.blacklist.contains(new.service_number)
-    ticket = assess(new, ticket_id, p.username, p.role, now, deps, blacklisted)
+    ticket = assess(new, ticket_id, p.username, p.role, now, deps, blacklisted, prepare=prepare)
     event = HistoryEvent(
         at=now,
         actor=p.username,

@@ -66,6 +66,16 @@ BASE = Ticket(
     step_started_at=T0,
     step_due_at=T0 + timedelta(hours=2),
     workflow_status="started",
+    # issue 10 part B: a chase request waiting for a senior (GOOD["decide"] decides it)
+    pending_requests={
+        "R01JD5ZQ3V8X9K2M4N6P7Q8R9ST": {
+            "type": "chase",
+            "text": "催办",
+            "by": "amy",
+            "role": "agent",
+            "at": "2026-11-23T05:00:00+00:00",
+        }
+    },
 )
 
 RESOLUTION = {"cause": "weak_coverage", "result": "已优化基站", "department": HOME}
@@ -151,6 +161,10 @@ GOOD: dict[str, dict[str, Any]] = {
     "cancel": {"reason": "重复受理"},
     "note": {"text": "客户补充"},
     "escalate": {"reason": "媒体介入", "criteria": ["media"]},
+    # issue 10 part B (flows)
+    "supplement": {"text": "客户补充：周末也无信号"},
+    "decide": {"requestId": "R01JD5ZQ3V8X9K2M4N6P7Q8R9ST", "approve": True},
+    "appeal": {"description": "对处理结果不满", "source": "customer"},
 }
 
 # Written from API.md's actions table and DOMAIN.md §4, not read from RULES.
@@ -175,6 +189,10 @@ EXPECTED_ROLES: dict[str, set[str]] = {
         "leader",
     },
     "escalate": {"agent", "senior_agent", "complaint_manager"},
+    # issue 10 part B (flows)
+    "supplement": {"agent", "senior_agent", "complaint_manager"},
+    "decide": {"senior_agent", "complaint_manager"},
+    "appeal": {"agent", "complaint_manager"},
 }
 EXPECTED_STEPS: dict[str, set[str]] = {
     "review": {"review"},
@@ -189,6 +207,10 @@ EXPECTED_STEPS: dict[str, set[str]] = {
     "cancel": {"review", "dispatch"},
     "note": set(STEPS),
     "escalate": set(STEPS),
+    # issue 10 part B (flows); an appeal is also taken on an archived (closed) ticket
+    "supplement": set(STEPS),
+    "decide": set(STEPS),
+    "appeal": {"revisit", "archive"},
 }
 
 
@@ -261,6 +283,9 @@ def test_each_action_is_allowed_only_at_its_steps(step: str, action: str) -> Non
 @pytest.mark.parametrize("status", CLOSED_STATUSES)
 def test_closed_tickets_allow_nothing(status: str, action: str) -> None:
     t = replace(at_step("archive"), status=status, step=None, closing={"kind": status})
+    if (action, status) == ("appeal", "archived"):  # an archived ticket can be appealed
+        assert act(action, t, BOSS, GOOD[action]).next_step is None
+        return
     assert refused(Conflict, action, t, BOSS, GOOD[action]).code == "action_not_allowed"
 
 
@@ -669,9 +694,23 @@ def test_an_unsatisfied_revisit_falls_back_to_the_current_department() -> None:
     assert d.changes["department"] == HOME and d.changes["rounds"] == 3
 
 
-def test_an_unsatisfied_revisit_of_an_intake_answer_has_nowhere_to_go() -> None:
-    t = at_step("revisit", resolution=None, answer="已解答", department=None, departments=())
-    exc = refused(Conflict, "revisit", t, who("agent"), {"satisfaction": "unsatisfied"})
+def test_an_unsatisfied_revisit_of_an_intake_answer_goes_back_to_dispatch() -> None:
+    # Regression (issue 10 item 5, seed 004 §4 六 2(2)): this was refused 409 no_department.
+    # GIVEN a ticket answered at intake (no department ever held it), replied, in round 1
+    t = at_step(
+        "revisit", resolution=None, answer="已解答", department=None, departments=(), rounds=0
+    )
+    # WHEN the customer is unsatisfied
+    d = act("revisit", t, who("agent"), {"satisfaction": "unsatisfied"})
+    # THEN it goes back to the dispatch step for another round, the reply cleared
+    assert (d.to_status, d.next_step, d.outcome) == ("reviewing", "dispatch", "redispatch")
+    assert d.changes["rounds"] == 1 and d.details["round"] == 2
+    assert d.changes["reply"] is None and d.changes["revisit"] is None
+    assert "department" not in d.changes
+    assert [(n.event_type, n.department) for n in d.notices] == [("returned", "crc")]
+    # AND a ticket with neither a department nor an answer still has nowhere to go
+    bare = replace(t, answer=None, reply=REPLY)
+    exc = refused(Conflict, "revisit", bare, who("agent"), {"satisfaction": "unsatisfied"})
     assert exc.code == "no_department"
 
 
@@ -753,6 +792,11 @@ CONFLICT_CODES = {
     "no_department",
     "no_reply",
     "no_revisit",
+    # issue 10 part B (flows)
+    "too_late_to_withdraw",
+    "too_many_requests",
+    "request_not_pending",
+    "not_replied",
 }
 DEPARTMENTS = (HOME, OTHER, "marketing")
 USERS = ("sam", "olga")
@@ -847,6 +891,7 @@ def _check_refusal(exc: DomainError, action: str, t: Ticket, p: Principal) -> No
         assert exc.code in CONFLICT_CODES
         if exc.code == "action_not_allowed":
             assert t.closed or t.step not in EXPECTED_STEPS[action]
+            assert (action, t.status) != ("appeal", "archived")
         if exc.code == "not_your_department":
             # only department-scoped roles allow it, and another department holds the ticket
             assert set(p.roles) & EXPECTED_ROLES[action] <= {"department", "complaint_admin"}
@@ -874,13 +919,17 @@ def test_every_decision_is_consistent_or_a_domain_error(
     # THEN otherwise the decision is what the rules allow …
     assert action in RULES and d.action == action
     assert set(p.roles) & EXPECTED_ROLES[action]
+    if action == "appeal":  # the service creates a linked ticket; this one stays as it was
+        assert t.status in ("replied", "revisited", "archived") and not d.completes_step
+        assert (d.to_status, d.next_step, d.changes) == (t.status, t.step, {})
+        return
     assert not t.closed and t.step in EXPECTED_STEPS[action]
     # … the ticket closes exactly when the new status is a closed one …
     assert (d.next_step is None) == (d.to_status in CLOSED_STATUSES)
     assert d.next_step is None or d.next_step in STEP_STATUS
     if not d.completes_step:
         # … a note or escalation leaves the ticket where and as it was …
-        assert action in ("note", "escalate")
+        assert action in ("note", "escalate", "supplement", "decide")
         assert (d.to_status, d.next_step) == (t.status, t.step)
         assert d.to_status in STATUSES_AT[d.next_step or ""]
     elif d.next_step is not None:

@@ -187,6 +187,10 @@ def test_each_action_documents_its_rule_its_body_and_if_match(action: str) -> No
     body = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert body == REF.format(model=openapi.schema_name(shapes.ACTION_BODIES[action]))
     assert op["requestBody"]["required"] is (action != "accept")  # accept needs no body
+    if action == "appeal":  # issue 10 part B: an appeal creates a ticket, as POST /tickets
+        assert [p["name"] for p in op["parameters"]] == ["ticket_id", "If-Match", "Idempotency-Key"]
+        assert set(op["responses"]["201"]["headers"]) == {"Location", "ETag", "Idempotent-Replayed"}
+        return
     assert [p["name"] for p in op["parameters"]] == ["ticket_id", "If-Match"]
     assert op["responses"]["200"]["headers"] == {"ETag": {"$ref": "#/components/headers/ETag"}}
 

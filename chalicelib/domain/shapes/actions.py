@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from ..duties import CRITERIA
+from ..lifecycle import APPEAL_LEVELS, APPEAL_SOURCES, REQUEST_TYPES
 from .base import (
     Criterion,
     DepartmentCode,
@@ -153,6 +154,60 @@ class EscalateBody(Shape):
     criteria: Annotated[list[Criterion], Field(min_length=1, max_length=len(CRITERIA))]
 
 
+# -- issue 10 part B (flows): supplementary complaints, senior decisions, appeals ------------
+
+
+class SupplementBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"text": "客户来电补充：周末也无信号"},
+                {"text": "客户催促尽快处理", "request": "chase"},
+            ]
+        }
+    )
+
+    text: _text(4000, "The new information the customer gave.", "客户来电补充：周末也无信号")
+    fields: Fields | None = None
+    request: Literal[REQUEST_TYPES] | None = None  # type: ignore[valid-type]
+
+
+RequestId = Annotated[
+    str,
+    Field(
+        pattern=r"^R[0-9A-HJKMNP-TV-Z]{26}$",
+        description="The id of a pending request (`pendingRequests`).",
+        examples=["R01JD5ZQ3V8X9K2M4N6P7Q8R9ST"],
+    ),
+]
+
+
+class DecideBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"requestId": "R01JD5ZQ3V8X9K2M4N6P7Q8R9ST", "approve": True}]
+        }
+    )
+
+    request_id: RequestId
+    approve: bool
+    reason: _text(1000) | None = None
+
+
+class AppealBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"description": "对处理结果不满，向消协申诉", "source": "consumer_association"}
+            ]
+        }
+    )
+
+    description: _text(4000, "What the appeal says.", "对处理结果不满，向消协申诉")
+    source: Literal[APPEAL_SOURCES]  # type: ignore[valid-type]
+    level: Literal[tuple(APPEAL_LEVELS)] = "ordinary"  # type: ignore[valid-type]
+
+
 ACTION_BODIES: Mapping[str, type[Shape]] = {
     "review": ReviewBody,
     "dispatch": DispatchBody,
@@ -166,4 +221,8 @@ ACTION_BODIES: Mapping[str, type[Shape]] = {
     "cancel": ReasonBody,
     "note": NoteBody,
     "escalate": EscalateBody,
+    # issue 10 part B (flows)
+    "supplement": SupplementBody,
+    "decide": DecideBody,
+    "appeal": AppealBody,
 }
