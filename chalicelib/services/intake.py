@@ -142,6 +142,7 @@ def assess(
         sla_rule=deadlines.rule,
         answer=new.answer,
         status="answered" if new.answer else "accepted",
+        customer_deadline=new.customer_deadline.record() if new.customer_deadline else None,
     )
     ticket, _ = escalation.reassess(ticket.with_changes(blacklisted=blacklisted), now, rules)
     step = first_step(ticket, role)

@@ -64,8 +64,11 @@ BASE = Ticket(
     step="review",
     step_seq=1,
     step_started_at=T0,
-    step_due_at=T0 + timedelta(hours=2),
+    # issue 10 (part C): the step is not late at NOW (a late resolve/return/reply needs
+    # overdueReason), and the ticket is an emergency (judge_emergency, emergency_action need one)
+    step_due_at=T0 + timedelta(hours=4),
     workflow_status="started",
+    emergency=True,
 )
 
 RESOLUTION = {"cause": "weak_coverage", "result": "已优化基站", "department": HOME}
@@ -151,6 +154,9 @@ GOOD: dict[str, dict[str, Any]] = {
     "cancel": {"reason": "重复受理"},
     "note": {"text": "客户补充"},
     "escalate": {"reason": "媒体介入", "criteria": ["media"]},
+    # part C (issue 10)
+    "judge_emergency": {"confirm": True, "reason": "客户明早出国"},
+    "emergency_action": {"type": "credit_limit_change", "companyAtFault": False},
 }
 
 # Written from API.md's actions table and DOMAIN.md §4, not read from RULES.
@@ -175,6 +181,9 @@ EXPECTED_ROLES: dict[str, set[str]] = {
         "leader",
     },
     "escalate": {"agent", "senior_agent", "complaint_manager"},
+    # part C (issue 10)
+    "judge_emergency": {"complaint_admin", "complaint_manager"},
+    "emergency_action": {"complaint_admin", "complaint_manager"},
 }
 EXPECTED_STEPS: dict[str, set[str]] = {
     "review": {"review"},
@@ -189,6 +198,9 @@ EXPECTED_STEPS: dict[str, set[str]] = {
     "cancel": {"review", "dispatch"},
     "note": set(STEPS),
     "escalate": set(STEPS),
+    # part C (issue 10)
+    "judge_emergency": set(STEPS),
+    "emergency_action": set(STEPS),
 }
 
 
@@ -721,7 +733,7 @@ def test_escalate_names_its_criteria_and_stays_at_the_step() -> None:
     assert (d.outcome, d.completes_step) == ("escalated", False)
     assert (d.to_status, d.next_step) == ("reviewing", "dispatch")
     assert d.extra == {"criteria": ("media", "12315")}
-    assert d.changes == {}
+    assert d.changes == {"escalated_at": NOW}  # issue 10: the customer's progress counts from it
 
 
 # -- property: every decision is consistent ---------------------------------------------------
@@ -742,6 +754,7 @@ STATUS_BY_OUTCOME = {
     "unsatisfied": "dispatched",
 }
 CONFLICT_CODES = {
+    "not_emergency",  # part C (issue 10)
     "action_not_allowed",
     "not_your_department",
     "returned_to_dispatcher",
@@ -880,7 +893,7 @@ def test_every_decision_is_consistent_or_a_domain_error(
     assert d.next_step is None or d.next_step in STEP_STATUS
     if not d.completes_step:
         # … a note or escalation leaves the ticket where and as it was …
-        assert action in ("note", "escalate")
+        assert action in ("note", "escalate", "judge_emergency", "emergency_action")
         assert (d.to_status, d.next_step) == (t.status, t.step)
         assert d.to_status in STATUSES_AT[d.next_step or ""]
     elif d.next_step is not None:
