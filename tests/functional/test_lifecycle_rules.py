@@ -25,6 +25,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "cancel": {"reason": "重复受理"},
     "note": {"text": "客户补充"},
     "escalate": {"reason": "媒体介入", "criteria": ["media"]},
+    # part C (issue 10)
+    "judge_emergency": {"confirm": True, "reason": "复核属实"},
+    "emergency_action": {"type": "credit_limit_change", "companyAtFault": False},
 }
 
 
