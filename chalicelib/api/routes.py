@@ -103,6 +103,9 @@ CONFLICTS: dict[str, str] = {
     "request_not_pending": "No pending request with that `requestId` on the ticket: it was "
     "already decided, or never made.",
     "not_replied": "An appeal is accepted only on a replied, revisited or archived ticket.",
+    # part C (issue 10)
+    "not_emergency": "The ticket is not an emergency (never was, or was downgraded): there is no "
+    "emergency to re-judge and no pre-authorised action to record.",
 }
 # Every action can meet these (actions.perform and lifecycle.decide).
 COMMON_CONFLICTS = ("action_not_allowed", "stale_version")
@@ -235,6 +238,27 @@ ACTION_DOCS: dict[str, ActionDoc] = {
         "customer brought it, and archived. Appeals from media, the consumer association, "
         "group HQ, the provincial company and the regulator are escalated.",
         ("not_replied", "idempotency_key_reused", "retry"),
+    ),
+    # -- part C (issue 10): emergencies
+    "judge_emergency": ActionDoc(
+        "Re-judge an emergency",
+        "The department complaint administrator (or the CRC's complaint manager) confirms the "
+        "emergency judged at intake (`confirm: true`) or downgrades it (`confirm: false`): a "
+        "downgraded ticket loses `emergency`, its approval-form duties and priority `urgent` "
+        "(it stays escalated, priority `high`) and is never made an emergency again. Recorded "
+        "as `emergencyJudgement`; the step does not move.",
+        ("not_your_department", "not_emergency"),
+    ),
+    "emergency_action": ActionDoc(
+        "Record the pre-authorised emergency action taken",
+        "Records which of the six pre-authorised actions was taken on an emergency, with its "
+        "`amount` (at most 100000) and a `note`: `points_or_m_value_return`, "
+        "`cash_refund_of_charges` and `brand_switch` only where the company is at fault "
+        "(`companyAtFault: true`, else 400 naming `companyAtFault`); `credit_limit_change`, "
+        "`roaming_or_international_rights`, `topup_card_adjustment` either way. Kept as "
+        "`emergencyAction` (the last) and in the history (every one); the approval-form duties "
+        "still follow. The step does not move.",
+        ("not_your_department", "not_emergency"),
     ),
 }
 

@@ -13,14 +13,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .auth import DEPARTMENT_SCOPED, Principal, can_see
-from .duties import CRITERIA
-from .errors import Conflict, FieldError, Forbidden, NotFound
+from .duties import CRITERIA, canonical_duty, lateness
+from .errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import new_id
 from .tickets import Ticket
 from .values import iso
 
 if TYPE_CHECKING:
     from . import shapes
+    from .shapes.actions import EmergencyActionBody, JudgeEmergencyBody
 
 MAX_TRANSFERS = 3
 SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
@@ -69,6 +70,9 @@ RULES: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "supplement": (DESK_ROLES, tuple(STEP_STATUS)),
     "decide": (("senior_agent", "complaint_manager"), tuple(STEP_STATUS)),
     "appeal": (("agent", "complaint_manager"), ("revisit", "archive")),
+    # -- part C (issue 10): emergencies
+    "judge_emergency": (("complaint_admin", "complaint_manager"), tuple(STEP_STATUS)),
+    "emergency_action": (("complaint_admin", "complaint_manager"), tuple(STEP_STATUS)),
 }
 ACTIONS = tuple(RULES)
 
@@ -79,6 +83,8 @@ DUTY_ROLES: Mapping[str, tuple[str, ...]] = {
     "final_answer": ("department", "complaint_admin", "complaint_manager"),
     "approvalFormToCrc": ("complaint_admin", "complaint_manager"),
     "leaderApproval": ("leader", "complaint_manager"),
+    # part C (issue 10): an escalated ticket's regular progress report to the customer
+    "customerProgress": DESK_ROLES,
 }
 FIELD_ROLES = (*DESK_ROLES, "department")  # the customer's fields: intake, or the holding dept
 FLAG_ROLES = RULES["escalate"][0]  # a flag that is an escalation criterion escalates the ticket
@@ -306,13 +312,14 @@ def _resolve(
 ) -> Decision:
     cause, result = body.cause, body.result
     resolution = {"cause": cause, "result": result, "department": t.department, **_actor(p, now)}
+    late, overdue = _overdue("resolve", t, p, body, now)
     return Decision(
         "resolve",
-        {"resolution": resolution},
+        {"resolution": resolution, **late},
         "resolved",
         "reply",
         "resolved",
-        {"cause": cause, "result": result},
+        {"cause": cause, "result": result, **overdue},
     )
 
 
@@ -322,13 +329,14 @@ def _return(
     reason = body.reason
     # Tickets never flow further back than the dispatcher: the department leaves the ticket.
     changes = {"department": None, "departments": _add(t.departments, t.department)}
+    late, overdue = _overdue("return", t, p, body, now)
     return Decision(
         "return",
-        changes,
+        {**changes, **late},
         "returned",
         "dispatch",
         "returned",
-        {"reason": reason, "from": t.department, "to": t.dispatched_by},
+        {"reason": reason, "from": t.department, "to": t.dispatched_by, **overdue},
         notices=(Notice("returned", "crc"),),
     )
 
@@ -375,8 +383,9 @@ def _reply(
             "a reply needs a resolution or an answer given at intake", code="nothing_to_reply"
         )
     reply = {"content": content, "method": method, **_actor(p, now)}
-    changes: dict[str, Any] = {"reply": reply}
-    details: dict[str, Any] = {"method": method}
+    late, overdue = _overdue("reply", t, p, body, now)
+    changes: dict[str, Any] = {"reply": reply, **late}
+    details: dict[str, Any] = {"method": method, **overdue}
     notices = _appeal_report(t, changes, details, now)
     return Decision("reply", changes, "replied", "revisit", "replied", details, notices=notices)
 
@@ -455,7 +464,7 @@ def _cancel(
 def _note(
     t: Ticket, p: Principal, body: shapes.NoteBody, catalog: CatalogLike, now: datetime
 ) -> Decision:
-    text, fields, duty = body.text, body.fields, body.duty
+    text, fields, duty = body.text, body.fields, canonical_duty(body.duty)
     flags = list(dict.fromkeys(body.flags)) if body.flags else None
     # each part of a note is allowed only to the roles that own it (never silently dropped)
     if fields:
@@ -482,7 +491,7 @@ def _escalate(
     criteria = list(dict.fromkeys(body.criteria))
     return Decision(
         "escalate",
-        {},
+        {} if t.escalated_at else {"escalated_at": now},
         t.status,
         t.step,
         "escalated",
@@ -727,3 +736,77 @@ def _appeal(
 
 
 _DECIDERS = {**_DECIDERS, "supplement": _supplement, "decide": _decide, "appeal": _appeal}
+# -- part C (issue 10): emergencies and overdue reasons ----------------------------------------
+
+
+def _overdue(
+    action: str, t: Ticket, p: Principal, body: Any, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(ticket changes, history details) for an action that finishes a step: done late, it needs
+    `overdueReason` (400 naming it otherwise), kept on the ticket and in the history."""
+    late = lateness(t, now)
+    if late is None:
+        return {}, {}
+    reason = getattr(body, "overdue_reason", None)
+    if not reason:
+        where = "the step's deadline" if late["late"] == "step" else "the ticket's deadline"
+        raise ValidationFailed(
+            [FieldError("overdueReason", f"is required: {action} comes after {where}")]
+        )
+    record = {"action": action, "step": t.step, "reason": reason, **late, **_actor(p, now)}
+    return {"overdue_reasons": [*t.overdue_reasons, record]}, {"overdueReason": reason, **late}
+
+
+def _emergency_only(t: Ticket, action: str) -> None:
+    if not t.emergency:
+        raise Conflict(f"{action} applies only to an emergency ticket", code="not_emergency")
+
+
+def _judge_emergency(
+    t: Ticket, p: Principal, body: JudgeEmergencyBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    """The department complaint administrator (or the CRC) re-judges an emergency (000 pt.3
+    流程, (四)(1)): confirmed, it stays; downgraded, it loses `emergency` and the approval-form
+    duties, and stays escalated at priority `high`."""
+    _emergency_only(t, "judge_emergency")
+    judgement = {"confirm": body.confirm, "reason": body.reason, **_actor(p, now)}
+    changes: dict[str, Any] = {"emergency_judgement": judgement}
+    if not body.confirm:
+        changes.update(emergency=False, emergency_record=None, priority="high")
+    return Decision(
+        "judge_emergency",
+        changes,
+        t.status,
+        t.step,
+        "confirmed" if body.confirm else "downgraded",
+        {"confirm": body.confirm, "reason": body.reason},
+        completes_step=False,
+    )
+
+
+def _emergency_action(
+    t: Ticket, p: Principal, body: EmergencyActionBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    """The pre-authorised action taken on an emergency (act first, approve after)."""
+    _emergency_only(t, "emergency_action")
+    taken: dict[str, Any] = {"type": body.type, "companyAtFault": body.company_at_fault}
+    if body.amount is not None:
+        taken["amount"] = body.amount
+    if body.note:
+        taken["note"] = body.note
+    return Decision(
+        "emergency_action",
+        {"emergency_action": {**taken, **_actor(p, now)}},
+        t.status,
+        t.step,
+        "recorded",
+        taken,
+        completes_step=False,
+    )
+
+
+_DECIDERS = {
+    **_DECIDERS,
+    "judge_emergency": _judge_emergency,
+    "emergency_action": _emergency_action,
+}

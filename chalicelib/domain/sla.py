@@ -38,7 +38,7 @@ POLICY_DIR: Final = Path(__file__).resolve().parent.parent / "catalog" / "sla"
 _SECONDS_PER_UNIT: Final = {"seconds": 1, "minutes": 60, "hours": 3600}
 _TOP_KEYS: Final = {
     "name", "title", "basis", "notes", "levels", "channels", "sources", "categories", "steps",
-    "warnings", "ladderGrace", "emergencyDuties",
+    "warnings", "ladderGrace", "emergencyDuties", "customerProgress",
 }  # fmt: skip
 _RULE_KEYS: Final = {"due", "progress", "final", "level", "note"}
 
@@ -142,6 +142,8 @@ class SlaPolicy:
     basis: str = ""
     notes: tuple[str, ...] = ()
     source_aliases: Mapping[str, str] = field(default_factory=dict)  # source -> channel rule
+    # How often an escalated ticket reports progress to the customer (None: no such duty).
+    customer_progress: Duration | None = None
 
     def level_for(
         self,
@@ -235,6 +237,11 @@ class SlaPolicy:
             "warnings": list(self.warnings),
             "ladderGrace": [d.to_json() for d in self.ladder_grace],
             "emergencyDuties": {k: v.to_json() for k, v in self.emergency_duties.items()},
+            **(
+                {"customerProgress": self.customer_progress.to_json()}
+                if self.customer_progress is not None
+                else {}
+            ),
         }
 
     def _rules(
@@ -337,6 +344,12 @@ def parse_policy(raw: object) -> SlaPolicy:
     if not isinstance(duties, dict) or sorted(duties) != sorted(EMERGENCY_DUTIES):
         raise SlaPolicyError(f"emergencyDuties: expected exactly {list(EMERGENCY_DUTIES)}")
     notes = raw.get("notes", [])
+    progress = raw.get("customerProgress")
+    customer_progress = (
+        None if progress is None else Duration.from_json(progress, "customerProgress")
+    )
+    if customer_progress is not None and customer_progress.amount == 0:
+        raise SlaPolicyError("customerProgress: the interval must be longer than zero")
     return SlaPolicy(
         name=name,
         levels=MappingProxyType(levels),
@@ -355,6 +368,7 @@ def parse_policy(raw: object) -> SlaPolicy:
         basis=str(raw.get("basis", "")),
         notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (str(notes),),
         source_aliases=MappingProxyType(aliases),
+        customer_progress=customer_progress,
     )
 
 

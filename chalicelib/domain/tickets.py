@@ -127,6 +127,49 @@ class EmergencyRecord(TypedDict):
     dutiesDueAt: dict[str, IsoInstant]
 
 
+# -- part C (issue 10): the customer's deadline, emergency judgement and action, overdue reasons
+
+
+class CustomerDeadline(TypedDict):
+    at: IsoInstant
+    detail: str
+
+
+class EmergencyJudgement(Actor):
+    confirm: bool
+    reason: str
+
+
+class _EmergencyAction(Actor):
+    type: str
+    companyAtFault: bool
+
+
+class EmergencyAction(_EmergencyAction, total=False):
+    amount: float
+    note: str
+
+
+class _OverdueReason(Actor):
+    action: str
+    step: str
+    reason: str
+    late: str  # "step": past the step's first deadline; "dueAt": past the ticket's own
+
+
+class OverdueReason(_OverdueReason, total=False):
+    deadline: IsoInstant  # absent when a ladder climb has since moved the step's deadline
+
+
+def _records(value: Any) -> list[Any]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise TypeError("not a list of objects")
+    return value
+
+
+RECORDS = Codec("json", list, _records)
+
+
 class WorkflowState(TypedDict):
     status: str
     executionArn: str | None
@@ -276,6 +319,33 @@ class Ticket:
     )
     review: ReviewRecord | None = field(
         default=None, api="optional", doc="The senior's review: verdict and opinion."
+    )
+    # -- part C (issue 10): emergencies, overdue reasons, the customer's progress duty
+    customer_deadline: CustomerDeadline | None = field(
+        default=None,
+        api="optional",
+        doc="The customer's deadline (required with `urgent`): when, and what it is about.",
+    )
+    emergency_judgement: EmergencyJudgement | None = field(
+        default=None,
+        api="optional",
+        doc="The complaint administrator's re-judgement (`judge_emergency`): confirmed or not.",
+    )
+    emergency_action: EmergencyAction | None = field(
+        default=None,
+        api="optional",
+        doc="The last pre-authorised emergency action taken (`emergency_action`); the history "
+        "has every one.",
+    )
+    overdue_reasons: list[OverdueReason] = field(
+        default_factory=list,
+        codec=RECORDS,
+        doc="Why a step was done late (`overdueReason` of `resolve`, `return`, `reply`).",
+    )
+    escalated_at: datetime | None = field(
+        default=None,
+        api="optional",
+        doc="When it became `escalated`: its progress reports to the customer count from then.",
     )
 
     @property

@@ -17,6 +17,9 @@ CHANNELS = (
     "visit",
     "superior_body",
     "social_body",
+    # part C (issue 10): a call to a company office (来电, 000 ch.3 pt.2 五(3)), not the 10086
+    # hotline, whose electronic tickets follow the levels A–F
+    "office_call",
 )
 # Social bodies (12315, consumer association, mayor's hotline, media, public review) and
 # superior bodies (group HQ, provincial company, MIIT, communications administration) [DOMAIN §2].

@@ -33,6 +33,7 @@ def reassess(
         "escalation_criteria": met,
         "priority": "urgent" if emergency else "high",
         "escalation_level": max(ticket.escalation_level, COMPLAINT_MANAGER_LEVEL),
+        "escalated_at": ticket.escalated_at or now,  # part C: the customer's progress counts
     }
     phenomenon = rules.catalog.phenomenon(ticket.phenomenon) if ticket.phenomenon else None
     if phenomenon is not None and phenomenon.standard_solution:

@@ -145,6 +145,7 @@ def assess(
         sla_rule=deadlines.rule,
         answer=new.answer,
         status="answered" if new.answer else "accepted",
+        customer_deadline=new.customer_deadline.record() if new.customer_deadline else None,
     )
     if prepare is not None:  # e.g. an appeal (services/actions.py): link, level, limit
         ticket = prepare(ticket)

@@ -12,6 +12,7 @@ from tests.functional.inboxes import drain
 from tests.functional.test_lifecycle_paths import FIELDS, _act, _waiting
 
 FAST = str(Path(__file__).resolve().parents[1] / "data" / "sla_fast.json")
+DEADLINE = {"at": "2099-01-01T09:00:00+08:00", "detail": "客户出国前须开通国际漫游"}
 
 
 @pytest.fixture
@@ -147,7 +148,7 @@ def test_manual_escalation_needs_reason_and_criteria(api: Api) -> None:
 
 
 def test_an_urgent_complaint_meeting_criteria_is_an_emergency(api: Api, aws) -> None:
-    t = api.create(role="agent", urgent=True, flags=["media"])
+    t = api.create(role="agent", urgent=True, flags=["media"], customerDeadline=DEADLINE)
     assert t["emergency"] is True and t["priority"] == "urgent"
     record = t["emergencyRecord"]
     assert "cash_refund_of_charges" in record["preAuthorisedActions"]

@@ -447,6 +447,7 @@ def _valid_tickets() -> list[dict[str, Any]]:
             fields={"handsetModel": "Mate 60", "count": 3, "ratio": 0.5, "indoor": True},
             flags=["media"],
             urgent=True,
+            customerDeadline={"at": "2099-01-01T09:00:00+08:00", "detail": "出国前 须开通"},
             answer="已当场答复",
             source="customer",
         ),

@@ -29,6 +29,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "supplement": {"text": "客户补充"},
     "decide": {"requestId": "R01JD5ZQ3V8X9K2M4N6P7Q8R9ST", "approve": True},
     "appeal": {"description": "对处理结果不满", "source": "customer"},
+    # part C (issue 10)
+    "judge_emergency": {"confirm": True, "reason": "复核属实"},
+    "emergency_action": {"type": "credit_limit_change", "companyAtFault": False},
 }
 
 

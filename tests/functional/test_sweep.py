@@ -195,6 +195,7 @@ def test_emergency_approval_duties_are_reminded_then_marked_overdue_until_done(
     t = api.create(
         role="senior_agent",
         urgent=True,
+        customerDeadline={"at": "2099-01-01T09:00:00+08:00", "detail": "客户出国前须开通"},
         flags=["media"],
         phenomenon="voice_coverage",
         fields=FIELDS,

@@ -333,13 +333,14 @@ def test_criteria_met(changes: dict[str, Any], extra: tuple[str, ...], expected:
     ("urgent", "criteria", "emergency"),
     [
         (False, (), False),
-        (True, (), False),
+        (True, (), True),  # issue 10: criterion 5 ("或其他紧急情况") is enough on its own
         (False, ("media",), False),
         (True, ("media",), True),
+        (False, ("urgent_deadline",), True),
         (False, ("blacklisted", "urgent_deadline"), True),
     ],
 )
-def test_an_emergency_needs_criteria_and_urgency(
+def test_an_emergency_is_an_urgent_customer_deadline(
     urgent: bool, criteria: tuple[str, ...], emergency: bool
 ) -> None:
     assert is_emergency(ticket(urgent=urgent), criteria) is emergency

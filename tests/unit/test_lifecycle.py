@@ -64,7 +64,9 @@ BASE = Ticket(
     step="review",
     step_seq=1,
     step_started_at=T0,
-    step_due_at=T0 + timedelta(hours=2),
+    # issue 10 (part C): the step is not late at NOW (a late resolve/return/reply needs
+    # overdueReason), and the ticket is an emergency (judge_emergency, emergency_action need one)
+    step_due_at=T0 + timedelta(hours=4),
     workflow_status="started",
     # issue 10 part B: a chase request waiting for a senior (GOOD["decide"] decides it)
     pending_requests={
@@ -76,6 +78,7 @@ BASE = Ticket(
             "at": "2026-11-23T05:00:00+00:00",
         }
     },
+    emergency=True,
 )
 
 RESOLUTION = {"cause": "weak_coverage", "result": "已优化基站", "department": HOME}
@@ -165,6 +168,9 @@ GOOD: dict[str, dict[str, Any]] = {
     "supplement": {"text": "客户补充：周末也无信号"},
     "decide": {"requestId": "R01JD5ZQ3V8X9K2M4N6P7Q8R9ST", "approve": True},
     "appeal": {"description": "对处理结果不满", "source": "customer"},
+    # part C (issue 10)
+    "judge_emergency": {"confirm": True, "reason": "客户明早出国"},
+    "emergency_action": {"type": "credit_limit_change", "companyAtFault": False},
 }
 
 # Written from API.md's actions table and DOMAIN.md §4, not read from RULES.
@@ -193,6 +199,9 @@ EXPECTED_ROLES: dict[str, set[str]] = {
     "supplement": {"agent", "senior_agent", "complaint_manager"},
     "decide": {"senior_agent", "complaint_manager"},
     "appeal": {"agent", "complaint_manager"},
+    # part C (issue 10)
+    "judge_emergency": {"complaint_admin", "complaint_manager"},
+    "emergency_action": {"complaint_admin", "complaint_manager"},
 }
 EXPECTED_STEPS: dict[str, set[str]] = {
     "review": {"review"},
@@ -211,6 +220,9 @@ EXPECTED_STEPS: dict[str, set[str]] = {
     "supplement": set(STEPS),
     "decide": set(STEPS),
     "appeal": {"revisit", "archive"},
+    # part C (issue 10)
+    "judge_emergency": set(STEPS),
+    "emergency_action": set(STEPS),
 }
 
 
@@ -760,7 +772,7 @@ def test_escalate_names_its_criteria_and_stays_at_the_step() -> None:
     assert (d.outcome, d.completes_step) == ("escalated", False)
     assert (d.to_status, d.next_step) == ("reviewing", "dispatch")
     assert d.extra == {"criteria": ("media", "12315")}
-    assert d.changes == {}
+    assert d.changes == {"escalated_at": NOW}  # issue 10: the customer's progress counts from it
 
 
 # -- property: every decision is consistent ---------------------------------------------------
@@ -781,6 +793,7 @@ STATUS_BY_OUTCOME = {
     "unsatisfied": "dispatched",
 }
 CONFLICT_CODES = {
+    "not_emergency",  # part C (issue 10)
     "action_not_allowed",
     "not_your_department",
     "returned_to_dispatcher",
@@ -929,7 +942,14 @@ def test_every_decision_is_consistent_or_a_domain_error(
     assert d.next_step is None or d.next_step in STEP_STATUS
     if not d.completes_step:
         # … a note or escalation leaves the ticket where and as it was …
-        assert action in ("note", "escalate", "supplement", "decide")
+        assert action in (
+            "note",
+            "escalate",
+            "supplement",
+            "decide",
+            "judge_emergency",
+            "emergency_action",
+        )
         assert (d.to_status, d.next_step) == (t.status, t.step)
         assert d.to_status in STATUSES_AT[d.next_step or ""]
     elif d.next_step is not None:

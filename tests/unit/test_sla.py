@@ -99,7 +99,9 @@ def test_level_e_over_new_year_2027() -> None:
     [
         ("E", "letter", None, sh(2026, 10, 10, 10), "channel:letter"),
         ("E", "visit", None, sh(2026, 10, 10, 10), "channel:visit"),
-        ("E", "hotline", None, sh(2026, 10, 10, 10), "channel:hotline"),
+        # issue 10: 来电 is a call to a company office; a 10086 hotline ticket keeps level E
+        ("E", "office_call", None, sh(2026, 10, 10, 10), "channel:office_call"),
+        ("E", "hotline", None, sh(2026, 10, 13, 10), "level:E"),
         ("A", "letter", None, sh(2026, 9, 30, 12), "level:A"),  # the level is stricter
         ("E", "website", None, sh(2026, 10, 5, 10), "channel:website"),  # 120 clock hours
         ("E", "online_hall", None, sh(2026, 10, 3, 10), "channel:online_hall"),  # 72 h

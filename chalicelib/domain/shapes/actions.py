@@ -226,3 +226,88 @@ ACTION_BODIES: Mapping[str, type[Shape]] = {
     "decide": DecideBody,
     "appeal": AppealBody,
 }
+
+
+# -- part C (issue 10): emergencies and overdue reasons -----------------------------------------
+
+
+from ..duties import AT_FAULT_ONLY, PRE_AUTHORISED  # noqa: E402
+
+MAX_EMERGENCY_AMOUNT = 100_000  # yuan: a pre-authorised action is never more than this
+EmergencyActionType = Literal[PRE_AUTHORISED]
+_OVERDUE = (
+    "Why it was done late; required when it is (after the step's first deadline or the "
+    "ticket's reply deadline)."
+)
+
+
+class JudgeEmergencyBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"confirm": True, "reason": "客户明早出国，须今晚开通"}]}
+    )
+
+    confirm: bool
+    reason: _text(1000, "Why the emergency is confirmed or downgraded.", "客户明早出国")
+
+
+class EmergencyActionBody(Shape):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "cash_refund_of_charges",
+                    "amount": 50,
+                    "companyAtFault": True,
+                    "note": "误扣国际漫游费，先行退还",
+                }
+            ]
+        }
+    )
+
+    type: EmergencyActionType
+    amount: (
+        Annotated[
+            float,
+            Field(
+                gt=0,
+                le=MAX_EMERGENCY_AMOUNT,
+                allow_inf_nan=False,
+                description="The amount (yuan, or points for a points return), if any.",
+            ),
+        ]
+        | None
+    ) = None
+    company_at_fault: bool
+    note: _text(2000) | None = None
+
+    @model_validator(mode="after")
+    def _at_fault(self) -> Any:
+        if self.type in AT_FAULT_ONLY and not self.company_at_fault:
+            raise _FieldFailure(
+                "companyAtFault",
+                f"{self.type} is pre-authorised only where the company is at fault (属我司责任):"
+                " send companyAtFault: true",
+            )
+        return self
+
+
+class LateResolveBody(ResolveBody):
+    overdue_reason: _text(1000, _OVERDUE) | None = None
+
+
+class LateReturnBody(ReasonBody):
+    overdue_reason: _text(1000, _OVERDUE) | None = None
+
+
+class LateReplyBody(ReplyBody):
+    overdue_reason: _text(1000, _OVERDUE) | None = None
+
+
+ACTION_BODIES = {
+    **ACTION_BODIES,
+    "resolve": LateResolveBody,
+    "return": LateReturnBody,
+    "reply": LateReplyBody,
+    "judge_emergency": JudgeEmergencyBody,
+    "emergency_action": EmergencyActionBody,
+}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, ValidationInfo, field_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
+from ..declared import IsoInstant
+from ..tickets import CustomerDeadline
 from .base import (
     CLOCK_SKEW,
     Channel,
@@ -19,6 +21,7 @@ from .base import (
     Shape,
     Source,
     _Classified,
+    _FieldFailure,
     _text,
 )
 
@@ -36,6 +39,26 @@ class ComplainantIn(Shape):
 class LocationIn(Shape):
     area: _text(100, "District or area.", "思明区")
     landmark: _text(200, "A landmark near the place.", "中山路步行街") | None = None
+
+
+# part C (issue 10): the customer's deadline an urgent ticket must describe (000 pt.3 (三)(3))
+class CustomerDeadlineIn(Shape):
+    at: Instant
+    detail: _text(
+        1000, "What the customer needs by then, in detail.", "明早8点出国前须开通国际漫游"
+    )
+
+    @field_validator("at")
+    @classmethod
+    def _not_past(cls, v: datetime, info: ValidationInfo) -> datetime:
+        now = (info.context or {}).get("now")
+        if now is not None and v < now - CLOCK_SKEW:
+            raise ValueError("must not be in the past: the company must still be able to meet it")
+        return v
+
+    def record(self) -> CustomerDeadline:
+        """As the ticket keeps it (`customerDeadline`)."""
+        return {"at": IsoInstant(self.at.isoformat()), "detail": self.detail}
 
 
 class NewTicketBody(_Classified):
@@ -77,6 +100,17 @@ class NewTicketBody(_Classified):
     urgent: bool = False
     flags: Flags | None = None
     answer: _text(2000, "The answer given on the spot: the ticket starts `answered`.") | None = None
+
+    # part C (issue 10): required with `urgent`
+    customer_deadline: CustomerDeadlineIn | None = None
+
+    @model_validator(mode="after")
+    def _urgent_has_deadline(self) -> NewTicketBody:
+        if self.urgent and self.customer_deadline is None:
+            raise _FieldFailure(
+                "customerDeadline", "is required with urgent: when, and what the customer needs"
+            )
+        return self
 
     @field_validator("occurred_at")
     @classmethod
