@@ -302,3 +302,23 @@ def test_at_most_three_aws_calls_per_create(api: Api, aws) -> None:
         assert calls.counts["BatchGetItem"] == 1 and calls.counts["TransactWriteItems"] == 1
         wait_until(lambda t=t: _execution(aws, t["id"])["status"] != "RUNNING" or True)
     assert _ticket(api, t["id"])["kind"] == "suggestion"
+
+
+def test_an_intake_that_read_a_stale_profile_reads_again(api: Api, monkeypatch) -> None:
+    from chalicelib.adapters.profile_repo import IntakeView, ProfileRepository
+
+    original = _complaint(api)
+    real = ProfileRepository.read
+    reads: list[int] = []
+
+    def stale_once(self: ProfileRepository, number: str, ids: tuple[str, ...] = ()) -> IntakeView:
+        reads.append(1)
+        if len(reads) == 1:  # as if read before the original was stored
+            return IntakeView(False, [], None, False)
+        return real(self, number, ids)
+
+    monkeypatch.setattr(ProfileRepository, "read", stale_once)
+    # WHEN an intake's read is overtaken by another intake of the same customer
+    repeat = _complaint(api)
+    # THEN its conditional write fails, it reads again and sees the original
+    assert len(reads) == 2 and repeat["repeatOf"] == original["id"]
