@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             ("cold first request", "cold_start", ["--runs", str(args.runs)]),
             ("state transitions and cost per happy-path ticket", "transitions", []),
             ("items read and AWS calls per due ticket of a sweep", "sweep", []),
+            # issue 10 part A: calls per create (new, repeat, blacklisted), suggestion path
+            ("intake: AWS calls per create, suggestion path", "intake_calls", []),
         ):
             _banner(title)
             code, lines = _own(module, extra, Path(tmp))

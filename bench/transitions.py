@@ -21,6 +21,7 @@ Reports, never asserts: exits non-zero only when it cannot measure (e.g. a reque
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -45,6 +46,7 @@ from bench._common import (
 from bench.aws_calls import CallCounter
 
 STACK = "complaint-tickets-bench-transitions"
+_CUSTOMERS = itertools.count()
 TARGET = 12
 TICKETS = 1_000_000
 STATE_MACHINE = "state machine"
@@ -298,7 +300,9 @@ def _happy_path(client: Any, counter: PathCounter, sfn: Any, machine: str) -> Ru
         result: dict[str, Any] = json.loads(resp.body)
         return result
 
-    body = ticket_body(phenomenon="voice_coverage", fields=FIELDS)
+    # a new customer each run: the same one again would be a repeat (issue 10), not the happy path
+    number = f"1380000{next(_CUSTOMERS):04d}"
+    body = ticket_body(phenomenon="voice_coverage", fields=FIELDS, serviceNumber=number)
     created = call("/tickets", body, 201, role="senior_agent")
     tid = str(created["id"])
     if created.get("step") != "dispatch":

@@ -40,6 +40,7 @@ from chalicelib.logs import logger
 
 from . import aws
 from .models import STUCK_KEY, AuditModel, EventModel, IdempotencyModel, TicketModel
+from .profile_repo import IntakeRaced, ProfileRepository, entry_of
 from .query import connection, time_range
 
 DUE_KEY = "due"
@@ -149,6 +150,24 @@ def event_model(ticket_id: str, event: HistoryEvent) -> EventModel:
     )
 
 
+@dataclass(frozen=True)
+class IntakeWrites:
+    """Intake's items of the create transaction: events on other tickets (a supplementary
+    complaint on the original, a suggestion counted), raw Put and Update items
+    (adapters/profile_repo.py); a failed condition on any of them raises IntakeRaced."""
+
+    events: tuple[tuple[str, HistoryEvent], ...] = ()
+    puts: tuple[dict[str, Any], ...] = ()
+    updates: tuple[dict[str, Any], ...] = ()
+
+
+def _summarised_change(before: Ticket, after: Ticket) -> bool:
+    """Whether a complaint's profile entry (adapters/profile_repo.py) changes."""
+    if after.kind != "complaint":
+        return False
+    return entry_of(before) != entry_of(after)
+
+
 def _reasons(err: TransactWriteError) -> list[str | None]:
     return [r.code if r is not None else None for r in (err.cancellation_reasons or [])]
 
@@ -168,16 +187,32 @@ class TicketRepository:
         fingerprint: str | None,
         audit: AuditModel | None = None,
         due_at: datetime | None = None,
+        intake: IntakeWrites | None = None,
     ) -> None:
-        """Store a new ticket, its first event, its idempotency record and its audit entry at once.
+        """Store a new ticket, its first event, its idempotency record and its audit entry at once
+        — with intake's own writes (`intake`: the customer profile, suggestion indexes and counts,
+        events on other tickets), in the same transaction.
 
         Raises IdempotencyReplay when the key was used with the same body, Conflict when it was
-        used with another.
+        used with another, IntakeRaced when what intake read changed meanwhile.
         """
         model = to_model(ticket)
         if due_at is not None:
             model.dueKey = DUE_KEY
             model.nextDueAt = storage_time(due_at)
+        writes = intake or IntakeWrites()
+        # positions in TransactItems (puts first, then updates) of intake's conditional items
+        base_puts = (
+            2 + (idempotency_key is not None and fingerprint is not None) + (audit is not None)
+        )
+        intake_positions = set(
+            range(base_puts + len(writes.events), base_puts + len(writes.events) + len(writes.puts))
+        ) | set(
+            range(
+                base_puts + len(writes.events) + len(writes.puts),
+                base_puts + len(writes.events) + len(writes.puts) + len(writes.updates),
+            )
+        )
 
         def attempt() -> bool | None:
             try:
@@ -198,12 +233,24 @@ class TicketRepository:
                         )
                     if audit is not None:
                         tx.save(audit)
+                    for other_id, other_event in writes.events:
+                        tx.save(event_model(other_id, other_event))
+                    tx._put_items.extend(writes.puts)
+                    tx._update_items.extend(writes.updates)
                 return True
             except TransactWriteError as err:
                 reasons = _reasons(err)
-                if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
-                    assert idempotency_key is not None
+                if (
+                    idempotency_key is not None
+                    and len(reasons) > 2
+                    and reasons[2] == "ConditionalCheckFailed"
+                ):
                     self._replay(idempotency_key, fingerprint)
+                if any(
+                    r == "ConditionalCheckFailed" and i in intake_positions
+                    for i, r in enumerate(reasons)
+                ):
+                    raise IntakeRaced() from err
                 if "TransactionConflict" in reasons:
                     last[0] = err
                     return None  # another transaction held an item: try again shortly
@@ -284,6 +331,8 @@ class TicketRepository:
                 tx.save(event_model(before.id, event))
                 if audit is not None:
                     tx.save(audit)
+                if _summarised_change(before, stored):  # the customer profile follows (part A)
+                    tx._update_items.append(ProfileRepository().entry_update(stored))
         except TransactWriteError as err:
             if "ConditionalCheckFailed" in _reasons(err):
                 return None

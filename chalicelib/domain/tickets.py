@@ -347,6 +347,28 @@ class Ticket:
         api="optional",
         doc="When it became `escalated`: its progress reports to the customer count from then.",
     )
+    # -- issue 10 part A (intake): repeats, suggestions, closing on the spot
+    repeat: bool = field(default=False, doc="A repeat complaint (`repeatOf` names the original).")
+    repeat_rule: str | None = field(
+        default=None,
+        api="optional",
+        doc="Why `repeatOf` was set: `same_phenomenon`, `same_category` (repeats), `same_text`, "
+        "`same_phenomenon_area` (suggestions).",
+    )
+    repeat_decision: str | None = field(
+        default=None,
+        api="optional",
+        doc="The row of the repeat decision table applied at intake (README).",
+    )
+    prior_outcome: str | None = field(
+        default=None, api="optional", doc="What the customer said of the original's outcome."
+    )
+    repeat_override_reason: str | None = field(
+        default=None, api="optional", doc="Why the agent overrode a repeat match."
+    )
+    count: int | None = field(
+        default=None, api="optional", doc="Suggestions: how many times it was made."
+    )
 
     @property
     def closed(self) -> bool:

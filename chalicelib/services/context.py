@@ -14,6 +14,7 @@ from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.blacklist_repo import BlacklistRepository
 from chalicelib.adapters.notices_repo import NoticeRepository
 from chalicelib.adapters.notifier import Notifier
+from chalicelib.adapters.profile_repo import ProfileRepository
 from chalicelib.adapters.query import Cursors
 from chalicelib.adapters.tickets_repo import TicketRepository
 from chalicelib.adapters.workflow import Workflows
@@ -42,6 +43,7 @@ class Deps:
     rules: Rules = field(default_factory=Rules)
     cursors: Cursors = field(default_factory=lambda: Cursors(config.cursor_secret()))
     extras: dict[str, Any] = field(default_factory=dict)
+    profiles: ProfileRepository = field(default_factory=ProfileRepository)  # issue 10 part A
 
 
 @dataclass(frozen=True)

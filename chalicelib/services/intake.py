@@ -1,25 +1,40 @@
 """Intake assessment: what a new ticket gets before it is stored.
 
 Classification (from the agent, or suggested from the text), the required dispatch fields still
-missing, the route (department) of its phenomenon, its SLA level and deadlines.
+missing, the route (department) of its phenomenon, its SLA level and deadlines; whether it
+repeats an earlier complaint of the customer and what seed 002's decision table makes of it;
+a suggestion's short path (matched, counted, recorded, closed); a complaint closed on the spot
+at a business hall.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters.profile_repo import (
+    IntakeView,
+    ProfileRepository,
+    entry_of,
+    suggestion_area_id,
+    suggestion_text_id,
+)
+from chalicelib.adapters.tickets_repo import IntakeWrites
 from chalicelib.catalog import Catalog
+from chalicelib.domain import repeats
 from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
 from chalicelib.domain.errors import FieldError, ValidationFailed
-from chalicelib.domain.lifecycle import first_step
+from chalicelib.domain.lifecycle import Notice, first_step
+from chalicelib.domain.records import HistoryEvent
 from chalicelib.domain.shapes import NewTicketBody
 from chalicelib.domain.tickets import Classification, Complainant, Location, Ticket
 from chalicelib.domain.values import iso
 
 from . import agenda, escalation, steps
 from .context import Deps
+from .escalation import COMPLAINT_MANAGER_LEVEL
 from .rules import known_fields
 
 SUGGESTIONS_KEPT = 3
@@ -84,32 +99,241 @@ def _location(new: NewTicketBody) -> Location | None:
     return location
 
 
-def assess(
+_DESK: Any = object()  # `assess`'s default answer: the one the desk gave
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A new ticket ready to store: the ticket, intake's other writes of the create transaction,
+    and what the create event records about repeats and suggestions."""
+
+    ticket: Ticket
+    writes: IntakeWrites
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def suggestion_ids(new: NewTicketBody, phenomenon: str | None) -> tuple[str, ...]:
+    """The suggestion-index items a suggestion is matched against (read with the profile)."""
+    if new.kind != "suggestion":
+        return ()
+    ids = [suggestion_text_id(repeats.text_key(new.description))]
+    area = repeats.area_key(phenomenon, new.location.area if new.location else None)
+    if area is not None:
+        ids.append(suggestion_area_id(area))
+    return tuple(ids)
+
+
+def read_view(new: NewTicketBody, deps: Deps) -> tuple[IntakeView, tuple[str, ...]]:
+    """The one read intake makes (profile, blacklist, suggestion indexes)."""
+    _, phenomenon, _ = classification(new, deps.rules.catalog)
+    ids = suggestion_ids(new, phenomenon)
+    return profiles(deps).read(new.service_number, ids), ids
+
+
+def profiles(deps: Deps) -> ProfileRepository:
+    return deps.profiles
+
+
+def plan(
     new: NewTicketBody,
     ticket_id: str,
     actor: str,
     role: str,
     now: datetime,
     deps: Deps,
-    blacklisted: bool = False,
+    view: IntakeView,
+    ids: tuple[str, ...] = (),
     *,
     prepare: Callable[[Ticket], Ticket] | None = None,
-) -> Ticket:
-    rules = deps.rules
-    catalog = rules.catalog
-    category, phenomenon_code, record = classification(new, catalog)
-    missing, bad = required_fields_state(phenomenon_code, intake_fields(new), catalog)
-    if bad and record["confirmed"]:
-        raise ValidationFailed(bad)
-    phenomenon = catalog.phenomenon(phenomenon_code) if phenomenon_code else None
-    cat = catalog.category(category) if category else None
-    route = phenomenon.route if phenomenon else (cat.route if cat else None)
-    policy = rules.policy
-    level = policy.level_for(
-        phenomenon.sla_level if phenomenon else None, new.channel, new.source, category
+) -> Plan:
+    """The new ticket and intake's writes, from what `read_view` read. `prepare` adjusts the
+    assessed ticket before its first step is chosen (an appeal's link, level and limit:
+    services/actions.py); such a ticket is linked by its caller, never matched as a repeat."""
+    if new.kind == "suggestion":
+        return _suggestion(new, ticket_id, actor, role, now, deps, view, ids)
+    return _complaint(new, ticket_id, actor, role, now, deps, view, prepare)
+
+
+def _complaint(
+    new: NewTicketBody,
+    ticket_id: str,
+    actor: str,
+    role: str,
+    now: datetime,
+    deps: Deps,
+    view: IntakeView,
+    prepare: Callable[[Ticket], Ticket] | None = None,
+) -> Plan:
+    catalog = deps.rules.catalog
+    category, phenomenon, _ = classification(new, catalog)
+    found = None if prepare else repeats.find_original(view.entries, phenomenon, category, now)
+    details: dict[str, Any] = {}
+    events: list[tuple[str, HistoryEvent]] = []
+    repeat: dict[str, Any] = {}
+    forced_step: str | None = None
+    answer: str | None = new.answer
+    if "repeat_of" in new.model_fields_set:  # the agent overrides the match
+        details["repeatOverride"] = {
+            "reason": new.repeat_override_reason,
+            "matched": found[0].id if found else None,
+        }
+        repeat["repeat_override_reason"] = new.repeat_override_reason
+        found = None
+    if found is not None:
+        original, rule = found
+        decision = repeats.decide(original, new.prior_outcome, now)
+        repeat.update(
+            repeat_of=original.id,
+            repeat=True,
+            repeat_rule=rule,
+            prior_outcome=new.prior_outcome,
+            priority="high",
+        )
+        details.update(
+            repeatOf=original.id,
+            repeatRule=rule,
+            priorOutcome=new.prior_outcome,
+            originalStatus=original.status,
+        )
+        if new.close_on_spot is None:  # solved at the counter: the table has nothing to add
+            repeat["repeat_decision"] = decision.code
+            details["repeatDecision"] = decision.code
+            if decision.answered:
+                answer = answer or repeats.standard_answer(decision, original)
+            if decision.review:
+                forced_step = "review"
+            if decision.escalate:
+                repeat.update(escalated=True, escalation_level=COMPLAINT_MANAGER_LEVEL)
+            if decision.supplement:  # recorded on the open original, not a new dispatch
+                events.append(
+                    (
+                        original.id,
+                        HistoryEvent(
+                            at=now,
+                            actor=actor,
+                            role=role,
+                            action="supplement",
+                            from_status=original.status,
+                            to_status=original.status,
+                            details={"repeatTicket": ticket_id, "channel": new.channel},
+                        ),
+                    )
+                )
+            elif (decision.review or decision.escalate) and answer:
+                details["deskAnswer"] = answer  # a senior or the complaint manager answers
+                answer = None
+    ticket = assess(
+        new,
+        ticket_id,
+        actor,
+        role,
+        now,
+        deps,
+        blacklisted=view.blacklisted,
+        repeat=repeat,
+        answer=answer,
+        forced_step=forced_step,
+        prepare=prepare,
     )
-    deadlines = policy.deadlines(now, level, new.channel, new.source, rules.calendar, category)
-    ticket = Ticket(
+    kept = repeats.prune(view.entries, now)
+    drop = [e.id for e in view.entries if e not in kept]
+    update = profiles(deps).profile_update(new.service_number, view, entry_of(ticket), drop)
+    return Plan(ticket, IntakeWrites(events=tuple(events), updates=(update,)), details)
+
+
+def _suggestion(
+    new: NewTicketBody,
+    ticket_id: str,
+    actor: str,
+    role: str,
+    now: datetime,
+    deps: Deps,
+    view: IntakeView,
+    ids: tuple[str, ...],
+) -> Plan:
+    """Recorded, matched, counted, handed to the records keeper, closed: never dispatched."""
+    seen = [view.suggestions.get(i) for i in ids]
+    by_text = seen[0] if seen else None
+    by_area = seen[1] if len(seen) > 1 else None
+    match = repeats.match_suggestion(by_text, by_area, now)
+    repo = profiles(deps)
+    events: list[tuple[str, HistoryEvent]] = []
+    updates: list[dict[str, Any]] = []
+    details: dict[str, Any] = {}
+    if match is not None:
+        first, rule = match
+        changes: dict[str, Any] = {"repeat_of": first, "repeat_rule": rule}
+        details.update(repeatOf=first, repeatRule=rule)
+        updates.append(repo.count_update(first, now))
+        events.append(
+            (
+                first,
+                HistoryEvent(
+                    at=now,
+                    actor=actor,
+                    role=role,
+                    action="suggestion_counted",
+                    from_status="archived",
+                    to_status="archived",
+                    details={"repeatTicket": ticket_id, "rule": rule},
+                ),
+            )
+        )
+    else:
+        first = ticket_id
+        changes = {"count": 1}
+    # each index points at the live first suggestion; a missing or expired one is (re)pointed
+    puts = tuple(
+        repo.suggestion_index_put(sid, first, now, s)
+        for sid, s in zip(ids, seen, strict=True)
+        if s is None or now - s.at > repeats.POLICY.suggestion_window
+    )
+    ticket = _recorded_suggestion(new, ticket_id, actor, now, deps, view.blacklisted, changes)
+    return Plan(
+        ticket, IntakeWrites(events=tuple(events), puts=puts, updates=tuple(updates)), details
+    )
+
+
+def _recorded_suggestion(
+    new: NewTicketBody,
+    ticket_id: str,
+    actor: str,
+    now: datetime,
+    deps: Deps,
+    blacklisted: bool,
+    changes: dict[str, Any],
+) -> Ticket:
+    category, phenomenon_code, record = classification(new, deps.rules.catalog)
+    closing = {
+        "kind": "archived",
+        "analysis": "suggestion recorded for the records keeper",
+        "caseLibrary": False,
+        "noRevisitReason": "a suggestion is recorded, not revisited",
+        "by": actor,
+        "role": "system",
+        "at": iso(now),
+    }
+    ticket = _base(new, ticket_id, actor, now, category, phenomenon_code, record).with_changes(
+        status="archived",
+        closing=closing,
+        blacklisted=blacklisted,
+        **changes,
+    )
+    notice = Notice("suggestion_recorded", "crc", 0)
+    workflow_input = steps.execution_input(ticket, steps.CLOSED_STEP, 1, None, notice=notice)
+    return ticket.with_changes(workflow_input=workflow_input)
+
+
+def _base(
+    new: NewTicketBody,
+    ticket_id: str,
+    actor: str,
+    now: datetime,
+    category: str | None,
+    phenomenon_code: str | None,
+    record: Classification,
+) -> Ticket:
+    return Ticket(
         id=ticket_id,
         version=1,
         kind=new.kind,
@@ -136,6 +360,42 @@ def assess(
         urgent=new.urgent,
         flags=tuple(new.flags or ()),
         classification=record,
+        status="accepted",
+    )
+
+
+def assess(
+    new: NewTicketBody,
+    ticket_id: str,
+    actor: str,
+    role: str,
+    now: datetime,
+    deps: Deps,
+    blacklisted: bool = False,
+    repeat: dict[str, Any] | None = None,
+    answer: Any = _DESK,
+    forced_step: str | None = None,
+    prepare: Callable[[Ticket], Ticket] | None = None,
+) -> Ticket:
+    """The new complaint, assessed; `answer` (default: the desk's) is what it was answered
+    with at intake, `forced_step` a first step the repeat table chose."""
+    rules = deps.rules
+    catalog = rules.catalog
+    category, phenomenon_code, record = classification(new, catalog)
+    missing, bad = required_fields_state(phenomenon_code, intake_fields(new), catalog)
+    if bad and record["confirmed"]:
+        raise ValidationFailed(bad)
+    phenomenon = catalog.phenomenon(phenomenon_code) if phenomenon_code else None
+    cat = catalog.category(category) if category else None
+    route = phenomenon.route if phenomenon else (cat.route if cat else None)
+    policy = rules.policy
+    level = policy.level_for(
+        phenomenon.sla_level if phenomenon else None, new.channel, new.source, category
+    )
+    deadlines = policy.deadlines(now, level, new.channel, new.source, rules.calendar, category)
+    if answer is _DESK:
+        answer = new.answer
+    ticket = _base(new, ticket_id, actor, now, category, phenomenon_code, record).with_changes(
         route=route,
         missing_fields=tuple(missing),
         sla_level=deadlines.sla_level,
@@ -143,14 +403,17 @@ def assess(
         progress_due_at=deadlines.progress_due_at,
         final_due_at=deadlines.final_due_at,
         sla_rule=deadlines.rule,
-        answer=new.answer,
-        status="answered" if new.answer else "accepted",
+        answer=answer,
+        status="answered" if answer else "accepted",
         customer_deadline=new.customer_deadline.record() if new.customer_deadline else None,
+        **(repeat or {}),
     )
     if prepare is not None:  # e.g. an appeal (services/actions.py): link, level, limit
         ticket = prepare(ticket)
     ticket, _ = escalation.reassess(ticket.with_changes(blacklisted=blacklisted), now, rules)
-    step = first_step(ticket, role)
+    if new.close_on_spot is not None:
+        return _closed_on_spot(ticket, new, actor, role, now)
+    step = forced_step or first_step(ticket, role)
     step_due = steps.step_deadline(ticket, step, now, rules)
     timeout = steps.seconds_until(step_due, now)
     ticket = ticket.with_changes(step=step, step_seq=1, step_due_at=step_due, step_started_at=now)
@@ -161,3 +424,30 @@ def assess(
         ticket, step, timeout, due_after_start, notice=notices[0] if notices else None
     )
     return ticket.with_changes(workflow_input=workflow_input)
+
+
+def _closed_on_spot(
+    ticket: Ticket, new: NewTicketBody, actor: str, role: str, now: datetime
+) -> Ticket:
+    """当场办结: the answer, the reply given in person and the customer's satisfaction, closed
+    in one step; the duty manager quality-checks it afterwards."""
+    assert new.close_on_spot is not None and new.answer is not None
+    who = {"by": actor, "role": role, "at": iso(now)}
+    closed = ticket.with_changes(
+        status="archived",
+        step=None,
+        reply={"content": new.answer, "method": "in_person", **who},
+        revisit={"satisfaction": new.close_on_spot.satisfaction, "comment": None, **who},
+        closing={
+            "kind": "archived",
+            "analysis": "closed on the spot at the business hall",
+            "caseLibrary": False,
+            "noRevisitReason": None,
+            **who,
+        },
+    )
+    notices = escalation.intake_notices(closed)
+    workflow_input = steps.execution_input(
+        closed, steps.CLOSED_STEP, 1, None, notice=notices[0] if notices else None
+    )
+    return closed.with_changes(workflow_input=workflow_input)

@@ -40,6 +40,8 @@ def message(
     due = ticket.step_due_at or ticket.due_at
     if due is not None:
         body["dueAt"] = iso(due)
+    if event_type == "dispatched":  # the department is told it serves a blacklisted customer
+        body["blacklisted"] = ticket.blacklisted
     return body
 
 

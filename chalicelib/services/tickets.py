@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain import shapes, values
+from chalicelib.adapters.profile_repo import IntakeRaced
+from chalicelib.domain import repeats, shapes, values
 from chalicelib.domain.auth import can_see, require_role
 from chalicelib.domain.errors import (
     DomainError,
@@ -30,11 +31,11 @@ from chalicelib.domain.tickets import Ticket, body_fingerprint
 from chalicelib.domain.vocabulary import ROLES
 from chalicelib.logs import logger
 
-from . import agenda, notifications
+from . import agenda, intake, notifications
 from .context import Caller, Deps
-from .intake import assess
 
 CREATE_ROLES = ("agent", "senior_agent", "complaint_manager")
+INTAKE_ATTEMPTS = 3  # reads of the customer's record when another intake changed it meanwhile
 READ_ROLES = ROLES  # every role reads; department roles only their department's tickets
 AUDIT_ROLES = ("auditor",)
 DEFAULT_LIMIT = shapes.DEFAULT_LIMIT
@@ -72,8 +73,38 @@ def create_ticket(
     now = deps.clock()
     new = shapes.parse(shapes.NewTicketBody, body, catalog=deps.rules.catalog, now=now)
     ticket_id = new_id("T", now)
-    blacklisted = deps.blacklist.contains(new.service_number)
-    ticket = assess(new, ticket_id, p.username, p.role, now, deps, blacklisted, prepare=prepare)
+    for attempt in range(INTAKE_ATTEMPTS):
+        # one read (profile, blacklist, suggestion indexes), one transaction, one start
+        view, ids = intake.read_view(new, deps)
+        plan = intake.plan(
+            new, ticket_id, p.username, p.role, now, deps, view, ids, prepare=prepare
+        )
+        try:
+            created = _store(caller, plan, body, idempotency_key, now, deps)
+        except IntakeRaced:
+            if attempt + 1 == INTAKE_ATTEMPTS:
+                raise Unavailable(
+                    "the customer's record kept changing; retry", retry_after=1
+                ) from None
+            continue
+        if created is not None:
+            return created
+        _start_workflow(plan.ticket, deps)
+        return Created(plan.ticket, replayed=False)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _store(
+    caller: Caller,
+    plan: intake.Plan,
+    body: Any,
+    idempotency_key: str | None,
+    now: datetime,
+    deps: Deps,
+) -> Created | None:
+    """Store the planned ticket; the replayed one when the idempotency key was used before."""
+    p = caller.principal
+    ticket, ticket_id = plan.ticket, plan.ticket.id
     event = HistoryEvent(
         at=now,
         actor=p.username,
@@ -81,7 +112,7 @@ def create_ticket(
         action="create",
         from_status=None,
         to_status=ticket.status,
-        details={"channel": ticket.channel, "requestId": caller.request_id},
+        details={"channel": ticket.channel, "requestId": caller.request_id, **plan.details},
         version=1,
     )
     audit = deps.audit.model(_audit(caller, "create", ticket_id, now))
@@ -93,7 +124,8 @@ def create_ticket(
             idempotency_key=key,
             fingerprint=body_fingerprint(body) if key else None,
             audit=audit,
-            due_at=agenda.next_due_of(ticket, deps.rules),
+            due_at=agenda.next_due_of(ticket, deps.rules) if not ticket.closed else None,
+            intake=plan.writes,
         )
     except IdempotencyReplay as replay:
         existing = deps.repo.get(replay.ticket_id, consistent=True)
@@ -101,8 +133,7 @@ def create_ticket(
             raise NotFound("the ticket of this idempotency key is gone") from None
         deps.audit.record([_audit(caller, "read", existing.id, now)])
         return Created(existing, replayed=True)
-    _start_workflow(ticket, deps)
-    return Created(ticket, replayed=False)
+    return None
 
 
 def _start_workflow(ticket: Ticket, deps: Deps) -> None:
@@ -239,7 +270,7 @@ def customer_tickets(
     number = values.phone_or_none(service_number)
     if number is None:
         raise ValidationFailed([FieldError("serviceNumber", values.PHONE_RULE)])
-    query = shapes.parse(shapes.CustomerTicketsQuery, params)
+    query = shapes.parse(shapes.CustomerTicketsQuery, params, catalog=deps.rules.catalog)
     q = list_query(query, deps, serviceNumber=number)
     filters = dict(q.filters)
     if p.department_scoped:
@@ -247,7 +278,26 @@ def customer_tickets(
     items, cursor = _query(filters, q, deps)
     _audit_reads(caller, items, "list_customer", deps)
     masked = not p.sees_contact_details
-    return {"items": [t.to_api(masked) for t in items], "nextCursor": cursor}
+    out: dict[str, Any] = {"items": [t.to_api(masked) for t in items], "nextCursor": cursor}
+    if query.phenomenon or query.category:  # the intake screen: what a new complaint repeats
+        out["wouldRepeatOf"] = _would_repeat(number, query, caller, deps)
+    return out
+
+
+def _would_repeat(
+    number: str, query: shapes.CustomerTicketsQuery, caller: Caller, deps: Deps
+) -> str | None:
+    """The ticket a new complaint of this phenomenon (or category) would repeat, from the
+    customer profile intake reads; a department user learns only of its department's."""
+    view = deps.profiles.read(number)
+    found = repeats.find_original(view.entries, query.phenomenon, query.category, deps.clock())
+    if found is None:
+        return None
+    if caller.principal.department_scoped:
+        original = deps.repo.get(found[0].id)
+        if original is None or not can_see(caller.principal, _departments(original)):
+            return None
+    return found[0].id
 
 
 def _query(

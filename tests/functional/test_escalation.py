@@ -125,7 +125,10 @@ def test_blacklisted_customers_and_media_involvement_escalate(api: Api, aws) -> 
     assert t["blacklisted"] is True and t["escalationCriteria"] == ["blacklisted"]
     assert api.call("DELETE", "/blacklist/13800138000", "complaint_manager")[0] == 204
     # a later change (the media got involved) escalates an ordinary ticket at once
-    plain = api.create(role="senior_agent", phenomenon="voice_coverage", fields=FIELDS)
+    # another customer: the same one again would be a repeat of `t` (issue 10)
+    plain = api.create(
+        role="senior_agent", serviceNumber="13900139000", phenomenon="voice_coverage", fields=FIELDS
+    )
     assert plain["escalated"] is False
     _waiting(api, plain["id"], "dispatch")
     noted = _act(api, plain["id"], "note", "agent", {"text": "记者来电", "flags": ["media"]})

@@ -38,7 +38,14 @@ def clock():
 def _tickets(api: Api, n: int) -> list[str]:
     ids = []
     for _ in range(n):
-        t = api.create(role="senior_agent", phenomenon="voice_coverage", fields=FIELDS)
+        # independent tickets of one customer: the agent overrides the repeat match (issue 10)
+        t = api.create(
+            role="senior_agent",
+            phenomenon="voice_coverage",
+            fields=FIELDS,
+            repeatOf=None,
+            repeatOverrideReason="independent tickets",
+        )
         ids.append(t["id"])
     for tid in ids:
         _waiting(api, tid, "dispatch")

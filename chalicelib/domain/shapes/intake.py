@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
 
@@ -18,6 +19,7 @@ from .base import (
     Kind,
     Phone,
     ReplyMethod,
+    Satisfaction,
     Shape,
     Source,
     _Classified,
@@ -61,6 +63,12 @@ class CustomerDeadlineIn(Shape):
         return {"at": IsoInstant(self.at.isoformat()), "detail": self.detail}
 
 
+class CloseOnSpotIn(Shape):
+    """Closing at the counter (当场办结): the customer's satisfaction with the answer given."""
+
+    satisfaction: Satisfaction
+
+
 class NewTicketBody(_Classified):
     """A complaint or suggestion taken at intake. Without category and phenomenon the server
     classifies the description and suggests them."""
@@ -100,6 +108,27 @@ class NewTicketBody(_Classified):
     urgent: bool = False
     flags: Flags | None = None
     answer: _text(2000, "The answer given on the spot: the ticket starts `answered`.") | None = None
+    # -- issue 10 part A (intake): repeats, closing on the spot
+    prior_outcome: Literal["satisfied", "unsatisfied"] | None = None
+    repeat_of: None = None
+    repeat_override_reason: _text(500, "Why the agent overrides a repeat match.") | None = None
+    close_on_spot: CloseOnSpotIn | None = None
+
+    @model_validator(mode="after")
+    def _intake_rules(self) -> NewTicketBody:
+        overriding = "repeat_of" in self.model_fields_set
+        if overriding and not self.repeat_override_reason:
+            raise _FieldFailure("repeatOverrideReason", "is required with `repeatOf: null`")
+        if self.repeat_override_reason and not overriding:
+            raise _FieldFailure("repeatOf", "must be null when overriding a repeat match")
+        if self.close_on_spot is not None:
+            if self.kind != "complaint":
+                raise _FieldFailure("closeOnSpot", "only a complaint is closed on the spot")
+            if self.channel != "business_hall":
+                raise _FieldFailure("closeOnSpot", "is for complaints taken at a business hall")
+            if not self.answer:
+                raise _FieldFailure("answer", "is required with `closeOnSpot`")
+        return self
 
     # part C (issue 10): required with `urgent`
     customer_deadline: CustomerDeadlineIn | None = None

@@ -54,6 +54,10 @@ class TicketQuery(_Range):
 
 class CustomerTicketsQuery(_Range):
     status: Status | None = None
+    # issue 10 part A: the response's `wouldRepeatOf` for a new complaint of this phenomenon
+    # (or, with none, of `category`, which also filters the list)
+    phenomenon: PhenomenonCode | None = None
+    category: CategoryCode | None = None
 
 
 class AuditQuery(_Range):
