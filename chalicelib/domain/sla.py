@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -195,17 +195,17 @@ class SlaPolicy:
             for limit in (rule.due, rule.final):
                 if limit is not None:
                     at = limit.after(accepted_at, calendar)
-                    if due is None or at < due[0]:
+                    if due is None or _instant(at) < _instant(due[0]):
                         due = (at, name)
             if rule.progress is not None:
                 at = rule.progress.after(accepted_at, calendar)
-                progress = at if progress is None else min(progress, at)
+                progress = at if progress is None else min(progress, at, key=_instant)
             if rule.final is not None:
                 at = rule.final.after(accepted_at, calendar)
-                final = at if final is None else min(final, at)
+                final = at if final is None else min(final, at, key=_instant)
         assert due is not None  # the level rule always applies
         if progress is not None:
-            progress = min(progress, due[0])
+            progress = min(progress, due[0], key=_instant)
         return Deadlines(level, due[0], progress, final, due[1])
 
     def step_limit(self, step: str, level: str | None = None) -> Duration:
@@ -415,3 +415,9 @@ def _load(path: str) -> SlaPolicy:
         return parse_policy(raw)
     except SlaPolicyError as exc:
         raise SlaPolicyError(f"{path}: {exc}") from None
+
+
+def _instant(at: datetime) -> datetime:
+    """For comparing: Python compares two times of one zone by their wall clocks, which a
+    summer-time fold puts out of order (Shanghai kept summer time until 1991)."""
+    return at.astimezone(UTC)

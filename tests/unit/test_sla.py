@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.calendar import SHANGHAI, BusinessCalendar
@@ -297,15 +297,30 @@ POLICY = st.sampled_from(SHIPPED)
 
 @settings(max_examples=300, deadline=None)
 @given(policy=POLICY, start=STARTS, level=st.sampled_from(LEVELS), channel=CHANNEL, source=SOURCE)
+# the last minute of Shanghai's last summer time (1991-09-15 01:59 +09:00), a minute before due
+@example(
+    policy="demo_seconds",
+    start=datetime(1991, 9, 15, 1, 59, tzinfo=SHANGHAI),
+    level="E",
+    channel="hotline",
+    source="12315",
+)
 def test_deadlines_are_ordered_and_never_raise(
     policy: str, start: datetime, level: str, channel: str, source: str | None
 ) -> None:
     # GIVEN any policy, start, level, channel and source WHEN computing deadlines
     d = load_policy(policy).deadlines(start, level, channel, source, CAL, category="marketing")
-    # THEN start <= progress <= due <= final
-    assert start <= d.due_at
-    assert d.progress_due_at is None or start <= d.progress_due_at <= d.due_at
-    assert d.final_due_at is None or d.due_at <= d.final_due_at
+    # THEN start <= progress <= due <= final, as instants: compared in UTC, because Python
+    # compares two times of one zone by their wall clocks, which a DST fold (Shanghai had DST
+    # until 1991) puts out of order
+    begin, due = _utc(start), _utc(d.due_at)
+    assert begin <= due
+    assert d.progress_due_at is None or begin <= _utc(d.progress_due_at) <= due
+    assert d.final_due_at is None or due <= _utc(d.final_due_at)
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(UTC)
 
 
 @settings(max_examples=200, deadline=None)
@@ -314,11 +329,10 @@ def test_deadlines_are_monotone_in_start(
     a: datetime, b: datetime, level: str, channel: str, source: str | None
 ) -> None:
     # GIVEN two starts in order WHEN computing deadlines THEN due dates keep that order
-    first, second = sorted((a, b))
+    first, second = sorted((a, b), key=_utc)
     policy = load_policy()
-    assert (
-        policy.deadlines(first, level, channel, source, CAL).due_at
-        <= policy.deadlines(second, level, channel, source, CAL).due_at
+    assert _utc(policy.deadlines(first, level, channel, source, CAL).due_at) <= _utc(
+        policy.deadlines(second, level, channel, source, CAL).due_at
     )
 
 
