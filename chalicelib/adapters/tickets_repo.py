@@ -201,18 +201,11 @@ class TicketRepository:
             model.dueKey = DUE_KEY
             model.nextDueAt = storage_time(due_at)
         writes = intake or IntakeWrites()
-        # positions in TransactItems (puts first, then updates) of intake's conditional items
-        base_puts = (
-            2 + (idempotency_key is not None and fingerprint is not None) + (audit is not None)
-        )
-        intake_positions = set(
-            range(base_puts + len(writes.events), base_puts + len(writes.events) + len(writes.puts))
-        ) | set(
-            range(
-                base_puts + len(writes.events) + len(writes.puts),
-                base_puts + len(writes.events) + len(writes.puts) + len(writes.updates),
-            )
-        )
+        # positions in TransactItems (puts first, then updates) of intake's conditional items:
+        # after the ticket, its event, the idempotency record, the audit entry, other events
+        first = 2 + (idempotency_key is not None and fingerprint is not None) + (audit is not None)
+        first += len(writes.events)
+        intake_positions = set(range(first, first + len(writes.puts) + len(writes.updates)))
 
         def attempt() -> bool | None:
             try:

@@ -55,6 +55,9 @@ READY = {
     "description": "家里信号差，电话经常断",
     "phenomenon": "voice_coverage",
     "fields": FIELDS,
+    # the seed's tickets are independent of each other: the repeat match overridden (issue 10)
+    "repeatOf": None,
+    "repeatOverrideReason": "an independent ticket",
 }
 
 

@@ -332,6 +332,8 @@ READY_FIELDS = {
     "phenomenon": "voice_coverage",
     "fields": FIELDS,
 }
+# one customer's fresh tickets, each independent: the agent overrides the repeat match (issue 10)
+INDEPENDENT = {"repeatOf": None, "repeatOverrideReason": "an independent ticket"}
 
 
 def _act(api: Api, tid: str, action: str, role: str, body: dict[str, Any], **kw: Any) -> None:
@@ -347,13 +349,13 @@ def _ticket_at_step(api: Api, action: str) -> str:
     """A fresh ticket waiting at a step where `action` is allowed, so that bodies are checked
     past the step rule (an action at the wrong step is a 409 before its body is read)."""
     if action == "review":
-        return str(api.create(role="agent")["id"])
+        return str(api.create(role="agent", **INDEPENDENT)["id"])
     if action in ("reply", "revisit", "archive"):
-        tid = str(api.create(role="senior_agent", answer="已当场答复")["id"])
+        tid = str(api.create(role="senior_agent", answer="已当场答复", **INDEPENDENT)["id"])
         if action != "reply":
             _act(api, tid, "reply", "agent", {"content": "已答复", "method": "phone"})
         return tid
-    tid = str(api.create(role="senior_agent", **READY_FIELDS)["id"])
+    tid = str(api.create(role="senior_agent", **READY_FIELDS, **INDEPENDENT)["id"])
     if action in ("accept", "resolve", "return", "transfer"):
         _act(api, tid, "dispatch", "senior_agent", {"department": DEPARTMENT, "note": "请核查"})
     return tid
