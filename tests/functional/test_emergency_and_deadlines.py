@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.conftest import Api, wait_until
+from tests.functional.conftest import Api, fresh_number, wait_until
 from tests.functional.inboxes import drain
 from tests.functional.test_lifecycle_paths import FIELDS, _act, _waiting
 
@@ -62,6 +62,7 @@ def _until(instant: str) -> timedelta:
 
 
 def _dispatched(api: Api, **overrides: Any) -> str:
+    overrides.setdefault("serviceNumber", fresh_number())  # independent of the test's others
     t = api.create(role="senior_agent", phenomenon="voice_coverage", fields=FIELDS, **overrides)
     _waiting(api, t["id"], "dispatch")
     _act(api, t["id"], "dispatch", "senior_agent", {"department": "network", "note": "请处理"})

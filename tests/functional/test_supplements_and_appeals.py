@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from tests.functional.conftest import Api, wait_until
+from tests.functional.conftest import Api, fresh_number, wait_until
 from tests.functional.inboxes import drain
 from tests.functional.test_lifecycle_paths import FIELDS, _act, _execution, _ticket, _waiting
 
@@ -33,7 +33,12 @@ def _states(aws: Any, tid: str) -> list[str]:
 
 def _dispatched(api: Api) -> str:
     """A ticket the network department holds (waiting at its accept step)."""
-    tid: str = api.create(role="senior_agent", phenomenon="voice_coverage", fields=FIELDS)["id"]
+    tid: str = api.create(
+        role="senior_agent",
+        phenomenon="voice_coverage",
+        fields=FIELDS,
+        serviceNumber=fresh_number(),  # independent of the test's other tickets
+    )["id"]
     _waiting(api, tid, "dispatch")
     _act(api, tid, "dispatch", "senior_agent", {"department": "network", "note": "弱覆盖"})
     _waiting(api, tid, "accept")
@@ -174,7 +179,9 @@ def test_a_verified_appeal_is_dispatched_replied_reported_and_archived(api: Api,
         "reportRequired": True,
     }
     assert appeal["step"] == "review" and appeal["source"] == "consumer_association"
-    assert appeal["serviceNumber"] == "13800138000" and appeal["phenomenon"] == "voice_coverage"
+    original = api.call("GET", f"/tickets/{tid}", "agent")[1]
+    assert appeal["serviceNumber"] == original["serviceNumber"]
+    assert appeal["phenomenon"] == "voice_coverage"
     # AND retried with the same key it is the same appeal, not a second one
     status, again, h = api.call(
         "POST", f"/tickets/{tid}/appeal", "agent", {**body, "level": "complex"}, headers=headers
