@@ -199,7 +199,9 @@ ACTION_DOCS: dict[str, ActionDoc] = {
         "Supplementary information at any open step; the step does not move. `fields` fills "
         "the phenomenon's required fields (bad values are a 400 naming `fields.<name>`), `duty` "
         "records a duty done (a progress report, the emergency approval form, the leader's "
-        "approval) and `flags` adds sensitivity flags, which may escalate the ticket.\n\n"
+        "approval) and `flags` adds sensitivity flags, which may escalate the ticket. On an "
+        "archived ticket a note is the duty manager's quality check: complaint_manager, text "
+        "only.\n\n"
         f"{_NOTE_PARTS}",
         ("not_your_department",),
     ),

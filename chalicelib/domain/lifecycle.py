@@ -466,6 +466,18 @@ def _note(
 ) -> Decision:
     text, fields, duty = body.text, body.fields, canonical_duty(body.duty)
     flags = list(dict.fromkeys(body.flags)) if body.flags else None
+    if t.closed:  # a quality check of an archived ticket: the duty manager's words, nothing else
+        if not p.has_any(QUALITY_CHECK_ROLES):
+            raise Forbidden("a note on an archived ticket is a quality check: complaint_manager")
+        if fields or duty or flags:
+            raise Conflict(
+                "an archived ticket takes a quality-check note: text only",
+                code="action_not_allowed",
+            )
+        return Decision(
+            "note", {}, t.status, t.step, "noted", {"text": text, "qualityCheck": True},
+            completes_step=False,
+        )  # fmt: skip
     # each part of a note is allowed only to the roles that own it (never silently dropped)
     if fields:
         permit("note", t, p, FIELD_ROLES, "changing the customer's fields")
@@ -530,7 +542,13 @@ MAX_PENDING_REQUESTS = 5  # per ticket: a request waits for a senior, it does no
 WITHDRAWABLE_STEPS = ("review", "dispatch", "accept", "handle")
 APPEALABLE_STATUSES = ("replied", "revisited", "archived")
 # Actions allowed on a closed ticket, by closed status (an archived ticket can be appealed).
-CLOSED_STATUSES_ALLOWED: Mapping[str, tuple[str, ...]] = {"appeal": ("archived",)}
+# A duty manager quality-checks an archived ticket (closed at the counter, 当场办结, or not) with
+# a `note` (QUALITY_CHECK_ROLES only, text only).
+CLOSED_STATUSES_ALLOWED: Mapping[str, tuple[str, ...]] = {
+    "appeal": ("archived",),
+    "note": ("archived",),
+}
+QUALITY_CHECK_ROLES = ("complaint_manager",)
 # 申诉来源 (seed 004 §5.1), as codes of vocabulary.SOURCES: 服务监督电话, 客户, 新闻媒体,
 # 消费者协会, 省移动相关部门, 移动总部, 移动主管部门 (the regulator), 外省中心转办.
 APPEAL_SOURCES = (

@@ -238,6 +238,14 @@ def test_a_clerk_closes_a_complaint_solved_at_the_counter(api: Api, aws) -> None
     ):
         status, problem, _ = api.call("POST", "/tickets", "agent", {**body, **bad})
         assert status == 400 and problem["errors"][0]["field"] == field, problem
+    # the duty manager quality-checks it afterwards; nobody else notes an archived ticket
+    check = {"text": "抽检：处理得当"}
+    status, after, _ = api.call("POST", f"/tickets/{t['id']}/note", "complaint_manager", check)
+    assert status == 200 and after["status"] == "archived", after
+    details = _history(api, t["id"])[-1]["details"]
+    assert details["text"] == check["text"] and details["qualityCheck"] is True
+    status, _, _ = api.call("POST", f"/tickets/{t['id']}/note", "agent", check)
+    assert status == 403
 
 
 def test_the_dispatch_notice_flags_a_blacklisted_customer(api: Api, aws) -> None:

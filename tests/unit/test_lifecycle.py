@@ -298,7 +298,26 @@ def test_closed_tickets_allow_nothing(status: str, action: str) -> None:
     if (action, status) == ("appeal", "archived"):  # an archived ticket can be appealed
         assert act(action, t, BOSS, GOOD[action]).next_step is None
         return
+    if (action, status) == ("note", "archived"):  # … and quality-checked
+        d = act(action, t, BOSS, GOOD[action])
+        assert (d.next_step, d.changes, d.completes_step) == (None, {}, False)
+        assert d.details == {"text": GOOD["note"]["text"], "qualityCheck": True}
+        return
     assert refused(Conflict, action, t, BOSS, GOOD[action]).code == "action_not_allowed"
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - {"complaint_manager"}))
+def test_only_the_duty_manager_quality_checks_an_archived_ticket(role: str) -> None:
+    t = replace(at_step("archive"), status="archived", step=None, closing={"kind": "archived"})
+    assert refused((Forbidden, NotFound), "note", t, who(role), {"text": "抽检"})
+    # and a quality check is words only: no fields, duties or flags on an archived ticket
+    for extra in (
+        {"fields": {"signalBars": "1"}},
+        {"duty": "leaderApproval"},
+        {"flags": ["media"]},
+    ):
+        body = {"text": "抽检", **extra}
+        assert refused(Conflict, "note", t, BOSS, body).code == "action_not_allowed"
 
 
 def test_unknown_action_is_not_found() -> None:
