@@ -29,9 +29,15 @@ def _client(service: str) -> Any:
         return connection().session.create_client(service)
 
 
+@cache
 def dynamodb() -> DynamoDBClient:
-    """For the few raw writes pynamodb cannot express (conditions on a value of any type)."""
-    client: DynamoDBClient = _client("dynamodb")
+    """For the few raw calls pynamodb cannot express (a BatchGetItem across tables, conditions
+    on a value of any type): the very client of pynamodb's transaction connection, so the
+    create path builds one DynamoDB client, not two."""
+    from .query import connection
+
+    with _lock:
+        client: DynamoDBClient = connection().client  # type: ignore[assignment]
     return client
 
 
@@ -53,3 +59,4 @@ def sqs() -> SQSClient:
 def reset() -> None:
     """Forget cached clients (tests that restart the AWS endpoint)."""
     _client.cache_clear()
+    dynamodb.cache_clear()
