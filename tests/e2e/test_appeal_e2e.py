@@ -14,8 +14,8 @@ def test_a_supplement_a_chase_and_an_appeal(stack: Stack) -> None:
     body = {
         "kind": "complaint",
         "channel": "hotline",
-        "complainant": {"name": "王五", "contactNumber": "13712345678"},
-        "serviceNumber": "13712345678",
+        "complainant": {"name": "王五", "contactNumber": "13712340001"},
+        "serviceNumber": "13712340001",
         "description": "家里信号差，电话经常断",
         "phenomenon": "voice_coverage",
         "fields": FIELDS,
