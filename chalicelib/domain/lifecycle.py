@@ -467,11 +467,9 @@ def _note(
     text, fields, duty = body.text, body.fields, canonical_duty(body.duty)
     flags = list(dict.fromkeys(body.flags)) if body.flags else None
     if t.closed:  # a quality check of an archived ticket: the duty manager's words, nothing else
-        if not p.has_any(QUALITY_CHECK_ROLES):
-            raise Forbidden("a note on an archived ticket is a quality check: complaint_manager")
-        if fields or duty or flags:
+        if not p.has_any(QUALITY_CHECK_ROLES) or fields or duty or flags:
             raise Conflict(
-                "an archived ticket takes a quality-check note: text only",
+                "an archived ticket takes only a quality-check note: a complaint manager's text",
                 code="action_not_allowed",
             )
         return Decision(

@@ -244,8 +244,8 @@ def test_a_clerk_closes_a_complaint_solved_at_the_counter(api: Api, aws) -> None
     assert status == 200 and after["status"] == "archived", after
     details = _history(api, t["id"])[-1]["details"]
     assert details["text"] == check["text"] and details["qualityCheck"] is True
-    status, _, _ = api.call("POST", f"/tickets/{t['id']}/note", "agent", check)
-    assert status == 403
+    status, problem, _ = api.call("POST", f"/tickets/{t['id']}/note", "agent", check)
+    assert status == 409 and problem["code"] == "action_not_allowed"
 
 
 def test_the_dispatch_notice_flags_a_blacklisted_customer(api: Api, aws) -> None:
