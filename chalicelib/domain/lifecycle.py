@@ -672,8 +672,17 @@ def _supplement(
         pending = {"type": request, "text": text, **_actor(p, now)}
         changes["pending_requests"] = {**t.pending_requests, request_id: pending}
         details["requestId"] = request_id
+    # a request waits for a senior: the CRC's desk is told it is there
+    notices = (Notice("supplement_request", "crc"),) if request is not None else ()
     return Decision(
-        "supplement", changes, t.status, t.step, "supplemented", details, completes_step=False
+        "supplement",
+        changes,
+        t.status,
+        t.step,
+        "supplemented",
+        details,
+        completes_step=False,
+        notices=notices,
     )
 
 
@@ -711,7 +720,12 @@ def _decide(
         closing = {"kind": "cancelled", "reason": why, **_actor(p, now)}
         # the other requests are moot once the ticket is withdrawn
         changes = {"pending_requests": {}, "closing": closing}
-        return Decision("decide", changes, "cancelled", None, "withdrawn", details)
+        # a department holding it stops work on it
+        held = t.department if t.step in DEPARTMENT_STEPS and t.department else None
+        withdrawn = (Notice("withdrawn", held),) if held else ()
+        return Decision(
+            "decide", changes, "cancelled", None, "withdrawn", details, notices=withdrawn
+        )
     notices: tuple[Notice, ...] = ()
     if approve:  # kind == "chase": 催办 the holder now
         holder = t.department if t.step in DEPARTMENT_STEPS and t.department else "crc"

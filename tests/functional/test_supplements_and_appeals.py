@@ -91,7 +91,10 @@ def test_a_supplement_records_information_and_a_chase_reminds_the_holder_once_ap
     (request_id,) = t["pendingRequests"]
     assert t["pendingRequests"][request_id]["type"] == "chase"
     assert t["step"] == "accept"
-    # THEN nothing is sent before a senior decides; an agent may not decide
+    # THEN the CRC's seniors are told a request waits; nothing goes to the holder before a
+    # senior decides; an agent may not decide
+    told = [m for m in drain(aws, "CrcInbox") if m["eventType"] == "supplement_request"]
+    assert [m["ticketId"] for m in told] == [tid]
     assert [m for m in drain(aws, "NetworkInbox") if m["eventType"] == "chase"] == []
     _act(api, tid, "decide", "agent", {"requestId": request_id, "approve": True}, expect=403)
     # WHEN a senior approves it  THEN the holding department is reminded at once
@@ -134,6 +137,8 @@ def test_an_approved_withdrawal_cancels_the_ticket_and_ends_its_workflow(api: Ap
     # THEN the ticket is cancelled and its execution ends (it does not keep waiting)
     assert t["status"] == "cancelled" and "step" not in t
     assert t["closing"]["kind"] == "cancelled"
+    stopped = [m for m in drain(aws, "NetworkInbox") if m["eventType"] == "withdrawn"]
+    assert [m["_attributes"]["department"] for m in stopped] == ["network"]
     wait_until(lambda: _execution(aws, tid)["status"] == "SUCCEEDED")
     assert _states(aws, tid)[-2:] == ["What did the department do?", "Ticket cancelled"]
     status, problem, _ = api.call("POST", f"/tickets/{tid}/accept", "department", {}, "network")
