@@ -282,6 +282,79 @@ def delete_blacklist(service_number: str) -> Response:
     return Response(body="", status_code=204)
 
 
+# -- issue 11: fault and planned-work bulletins (services/bulletins.py) ----------------------
+
+
+def _bulletin_response(bulletin: Any, status: int = 200) -> Response:
+    headers = {"ETag": http.etag(bulletin.version)}
+    if status == 201:
+        headers["Location"] = f"/bulletins/{bulletin.id}"
+    return http.json_response(bulletin.to_api(_services().clock()), status, headers)
+
+
+@app.route("/bulletins", methods=["POST"], content_types=ANY_CONTENT, authorizer=AUTH)
+@endpoint
+@_audited("bulletin_publish")
+def publish_bulletin() -> Response:
+    from chalicelib.services import bulletins
+
+    req = app.current_request
+    created = bulletins.publish(http.read_json(req), http.caller(req), _services())
+    return _bulletin_response(created, 201)
+
+
+@app.route("/bulletins", methods=["GET"], authorizer=AUTH)
+@endpoint
+@_audited("bulletin_list")
+def list_bulletins() -> Response:
+    from chalicelib.services import bulletins
+
+    req = app.current_request
+    return http.json_response(bulletins.page(http.caller(req), http.query(req), _services()))
+
+
+@app.route("/bulletins/{bulletin_id}", methods=["GET"], authorizer=AUTH)
+@endpoint
+@_audited("bulletin_read")
+def get_bulletin(bulletin_id: str) -> Response:
+    from chalicelib.services import bulletins
+
+    found = bulletins.get(http.caller(app.current_request), bulletin_id, _services())
+    return _bulletin_response(found)
+
+
+@app.route(
+    "/bulletins/{bulletin_id}", methods=["PATCH"], content_types=ANY_CONTENT, authorizer=AUTH
+)
+@endpoint
+@_audited("bulletin_amend")
+def amend_bulletin(bulletin_id: str) -> Response:
+    from chalicelib.services import bulletins
+
+    req = app.current_request
+    caller, expected = http.caller(req), http.if_match(req)
+    amended = bulletins.amend(caller, bulletin_id, http.read_json(req), expected, _services())
+    return _bulletin_response(amended)
+
+
+@app.route(
+    "/bulletins/{bulletin_id}/close",
+    methods=["POST"],
+    content_types=ANY_CONTENT,
+    authorizer=AUTH,
+)
+@endpoint
+@_audited("bulletin_close")
+def close_bulletin(bulletin_id: str) -> Response:
+    from chalicelib.services import bulletins
+
+    req = app.current_request
+    caller, expected = http.caller(req), http.if_match(req)
+    body = http.read_json(req, allow_empty=True)
+    closed = bulletins.close(caller, bulletin_id, body, expected, _services())
+    return _bulletin_response(closed)
+
+
 # Every path gets its CORS preflight and its 405s, from the route table above (chalicelib/api/
 # edges.py); every HTTP response gets the CORS headers.
 edges.complete_routes(app)
@@ -313,6 +386,17 @@ def escalate_step(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return result
 
 
+def _bulletin_notices() -> int:
+    """Deliver the intake notices of bulletins whose publish failed (never fails the sweep)."""
+    from chalicelib.services import bulletins
+
+    try:
+        return bulletins.deliver_pending(_services())
+    except Exception:
+        logger.exception("delivering pending bulletin notices failed")
+        return 0
+
+
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 @telemetry.traced
 def sweep(event: Any) -> dict[str, Any]:
@@ -320,6 +404,7 @@ def sweep(event: Any) -> dict[str, Any]:
     from chalicelib.services import sweep as sweeping
 
     result = sweeping.run(_services())
+    result["bulletin_notices"] = _bulletin_notices()  # issue 11: the bulletins' outbox
     logger.info("sweep finished", extra=result)
     telemetry.sweep_outcomes(result)
     return result

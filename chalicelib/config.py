@@ -25,6 +25,7 @@ CALENDAR_OVERRIDES = "CALENDAR_OVERRIDES"
 AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
 WORKFLOW_START_GRACE_SECONDS = "WORKFLOW_START_GRACE_SECONDS"
 CURSOR_SECRET = "CURSOR_SECRET"
+BULLETINS_TABLE = "BULLETINS_TABLE"  # issue 11: bulletins
 
 ALL = (
     TICKETS_TABLE,
@@ -43,6 +44,7 @@ ALL = (
     AUDIT_RETENTION_DAYS,
     WORKFLOW_START_GRACE_SECONDS,
     CURSOR_SECRET,
+    BULLETINS_TABLE,
 )
 
 
@@ -117,3 +119,10 @@ def cursor_secret() -> str:
     """Key that signs page cursors (so a forged cursor is a 400). infra sets a generated secret;
     without one, cursors are still checked, with a key derived from the table name."""
     return _get(CURSOR_SECRET) or f"complaint-tickets-cursor:{tickets_table()}"
+
+
+# -- issue 11: bulletins
+
+
+def bulletins_table() -> str:
+    return _get(BULLETINS_TABLE, "complaint-tickets-bulletins")

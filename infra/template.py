@@ -3,9 +3,10 @@
 The base holds everything written once; each entry whose logical id starts with `//` is a
 marker replaced, in place, by resources generated from data:
 
-- `//inboxes`: per department of chalicelib/catalog/departments.json (plus `operators` and
-  `leaders`) an SQS inbox and its SNS subscription to the department topic (filter policy on
-  `department`; leaders on `level >= 3`), then one queue policy letting the topic send to them;
+- `//inboxes`: per department of chalicelib/catalog/departments.json (plus `operators`,
+  `leaders` and `intake`) an SQS inbox and its SNS subscription to the department topic
+  (filter policy on `department`; leaders on `level >= 3`), then one queue policy letting the
+  topic send to them;
 - `//groups`: one Cognito group per role of chalicelib/domain/vocabulary.py ROLES;
 - `//alarms`: one CloudWatch alarm per dead-letter queue the template declares;
 
@@ -33,8 +34,9 @@ DEPARTMENTS = ROOT / "chalicelib" / "catalog" / "departments.json"
 SLA_POLICIES = ROOT / "chalicelib" / "catalog" / "sla"
 
 # Inboxes that are not departments: the operators (set-aside tickets, failures) and the
-# leaders (every notice at ladder level 3 or above, whatever the department).
-EXTRA_INBOXES = ("operators", "leaders")
+# leaders (every notice at ladder level 3 or above, whatever the department); issue 11: the
+# intake desks (`department: intake`: bulletins), which every desk application reads.
+EXTRA_INBOXES = ("operators", "leaders", "intake")
 LEADERS_MIN_LEVEL = 3
 DEAD_LETTERS = "NotificationsDeadLetterQueue"
 TOPIC = "DepartmentNotificationsTopic"

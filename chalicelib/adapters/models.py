@@ -15,7 +15,12 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 from chalicelib import config
@@ -264,3 +269,59 @@ class NoticeModel(Model):
     status = UnicodeAttribute()  # claimed | sent
     leaseUntil = UnicodeAttribute()
     expiresAt = TTLAttribute(null=True)
+
+
+# -- issue 11: bulletins (adapters/bulletins_repo.py says how they are read and written) -------
+
+LIST_KEY = "bulletin"
+
+
+class WindowIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "window-index"
+        projection = AllProjection()
+
+    listKey = UnicodeAttribute(hash_key=True)
+    endsKey = UnicodeAttribute(range_key=True)
+
+
+class NoticeIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "notice-index"
+        projection = KeysOnlyProjection()
+
+    noticeKey = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class BulletinModel(Model):
+    """A bulletin. Key: id. See the module docstring for the indexes."""
+
+    class Meta:
+        table_name = config.bulletins_table()
+
+    id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    listKey = UnicodeAttribute(default=LIST_KEY)
+    endsKey = UnicodeAttribute()
+    noticeKey = UnicodeAttribute(null=True)
+    type = UnicodeAttribute()
+    title = UnicodeAttribute()
+    areas = JSONAttribute()
+    services = JSONAttribute(null=True)
+    phenomena = JSONAttribute()
+    startsAt = UnicodeAttribute()
+    endsAt = UnicodeAttribute(null=True)
+    script = UnicodeAttribute()
+    contact = UnicodeAttribute(null=True)
+    department = UnicodeAttribute(null=True)
+    createdAt = UnicodeAttribute()
+    createdBy = UnicodeAttribute()
+    updatedAt = UnicodeAttribute()
+    closedAt = UnicodeAttribute(null=True)
+    closedBy = UnicodeAttribute(null=True)
+    closeReason = UnicodeAttribute(null=True)
+    history = JSONAttribute(null=True)
+
+    window_index = WindowIndex()
+    notice_index = NoticeIndex()

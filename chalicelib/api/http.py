@@ -231,7 +231,9 @@ def audited(action: str, request: Callable[[], Request]) -> Callable[[Any], Any]
                 return view(*args, **kwargs)
             except DomainError as err:
                 if err.status in AUDITED_REFUSALS:
-                    _record_refusal(request(), action, kwargs.get("ticket_id"), err)
+                    # the ticket (or, issue 11, the bulletin) its path names
+                    named = kwargs.get("ticket_id", kwargs.get("bulletin_id"))
+                    _record_refusal(request(), action, named, err)
                 raise
 
         return wrapper

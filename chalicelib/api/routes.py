@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 from chalicelib.domain import shapes
+from chalicelib.domain.bulletins import MAX_AMENDMENTS
 from chalicelib.domain.lifecycle import (
     ACTIONS,
     DUTY_ROLES,
@@ -32,7 +33,7 @@ from chalicelib.domain.lifecycle import (
 )
 from chalicelib.domain.tickets import ticket_view_model
 from chalicelib.domain.vocabulary import ROLES
-from chalicelib.services import blacklist, tickets, workflow_view
+from chalicelib.services import blacklist, bulletins, tickets, workflow_view
 from chalicelib.services.operations import OPERATIONS_ROLES
 
 from . import views
@@ -106,6 +107,10 @@ CONFLICTS: dict[str, str] = {
     # part C (issue 10)
     "not_emergency": "The ticket is not an emergency (never was, or was downgraded): there is no "
     "emergency to re-judge and no pre-authorised action to record.",
+    # issue 11: bulletins
+    "bulletin_closed": "The bulletin is closed: closing is final; publish a new bulletin.",
+    "too_many_amendments": f"A bulletin keeps at most {MAX_AMENDMENTS} amendments in its "
+    "history: publish a new bulletin.",
 }
 # Every action can meet these (actions.perform and lifecycle.decide).
 COMMON_CONFLICTS = ("action_not_allowed", "stale_version")
@@ -538,6 +543,7 @@ def operations() -> tuple[Operation, ...]:
             path_params=("service_number",),
             errors=(400, 404),
         ),
+        *_bulletin_operations(),
         Operation(
             "get",
             "/audit",
@@ -552,3 +558,110 @@ def operations() -> tuple[Operation, ...]:
             query=shapes.AuditQuery,
         ),
     )
+
+
+# -- issue 11: bulletins ------------------------------------------------------------------------
+
+_BULLETIN_WRITERS = (
+    " A `department` user acts for its own department (another department's bulletin: 403);"
+    " the write is recorded in the bulletin's history and the audit log."
+)
+
+
+def _bulletin_operations() -> tuple[Operation, ...]:
+    page = views.page_of(views.Bulletin, "BulletinPage")
+    return (
+        Operation(
+            "post",
+            "/bulletins",
+            "publish_bulletin",
+            "bulletins",
+            "Publish a bulletin",
+            "A fault or planned-work bulletin for the front desk: complaints whose phenomenon (or "
+            "a service they name) and `location.area` match it while it is in effect are "
+            "answered at intake with its `script` (every intake container within 60 s). Every "
+            "intake desk is told at once (`bulletin` notice to `department: intake`; delivered "
+            f"by the sweep if the publish fails).{_BULLETIN_WRITERS}",
+            bulletins.WRITE_ROLES,
+            views.Bulletin,
+            status=201,
+            response_description="The bulletin.",
+            body=shapes_bulletins().NewBulletinBody,
+            headers=("Location", "ETag"),
+        ),
+        Operation(
+            "get",
+            "/bulletins",
+            "list_bulletins",
+            "bulletins",
+            "List bulletins",
+            "`active=true`: in effect now, soonest ending first; `active=false`: ended (closed or "
+            "expired), latest ended first; absent: all. `area` keeps those covering it. A page "
+            "may hold fewer than `limit` items while `nextCursor` is set. Each bulletin "
+            "returned is recorded in the audit log.",
+            bulletins.READ_ROLES,
+            page,
+            response_description="A page of bulletins.",
+            query=shapes_bulletins().BulletinQuery,
+        ),
+        Operation(
+            "get",
+            "/bulletins/{bulletin_id}",
+            "get_bulletin",
+            "bulletins",
+            "Get a bulletin",
+            "The bulletin with its history, its version as ETag. The read is recorded in the "
+            "audit log.",
+            bulletins.READ_ROLES,
+            views.Bulletin,
+            response_description="The bulletin.",
+            path_params=("bulletin_id",),
+            headers=("ETag",),
+            errors=(404,),
+        ),
+        Operation(
+            "patch",
+            "/bulletins/{bulletin_id}",
+            "amend_bulletin",
+            "bulletins",
+            "Amend a bulletin",
+            "Extend or shorten its window, amend its title, script or contact; each change is "
+            "recorded in its history with before and after. With `If-Match` it applies only to "
+            "that version (else 409 `stale_version`); without, to the current one (a "
+            f"concurrent amendment is read again, never lost).{_BULLETIN_WRITERS}",
+            bulletins.WRITE_ROLES,
+            views.Bulletin,
+            response_description="The bulletin as written.",
+            body=shapes_bulletins().PatchBulletinBody,
+            path_params=("bulletin_id",),
+            request_headers=("If-Match",),
+            headers=("ETag",),
+            errors=(404,),
+            conflicts=("stale_version", "bulletin_closed", "too_many_amendments"),
+        ),
+        Operation(
+            "post",
+            "/bulletins/{bulletin_id}/close",
+            "close_bulletin",
+            "bulletins",
+            "Close a bulletin",
+            "It stops answering complaints (at every intake container within 60 s); closing is "
+            f"final.{_BULLETIN_WRITERS}",
+            bulletins.WRITE_ROLES,
+            views.Bulletin,
+            response_description="The closed bulletin.",
+            body=shapes_bulletins().CloseBulletinBody,
+            body_required=False,
+            path_params=("bulletin_id",),
+            request_headers=("If-Match",),
+            headers=("ETag",),
+            errors=(404,),
+            conflicts=("stale_version", "bulletin_closed"),
+        ),
+    )
+
+
+def shapes_bulletins() -> Any:
+    from chalicelib.domain.shapes import bulletins as module
+
+    return module

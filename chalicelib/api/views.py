@@ -355,3 +355,49 @@ class Problem(View):
 AuditPage = page_of(AuditEntry, "AuditPage")
 BlacklistPage = page_of(BlacklistEntry, "BlacklistPage")
 ExecutionPage = page_of(ExecutionItem, "ExecutionPage")
+
+
+# -- issue 11: bulletins -----------------------------------------------------------------------
+
+
+class BulletinHistoryEntry(View):
+    """Who published, amended or closed the bulletin, when; an amendment's `changes` give each
+    changed member's `before` and `after`, a closing's its `reason`."""
+
+    at: Instant
+    actor: str
+    role: Role
+    action: Literal["publish", "amend", "close"]
+    changes: dict[str, Any] | None = None
+
+
+class BulletinLinks(View):
+    self_: str = Field(alias="self")
+
+
+class Bulletin(View):
+    """A fault or planned-work bulletin (信息报送单 / 障碍公告). `status` is as of the response:
+    `scheduled` before `startsAt`, `active` until `endsAt` (intake answers matching complaints
+    from it), then `expired`; `closed` once closed."""
+
+    id: str
+    version: int = Field(description="Send as If-Match.")
+    type: Literal["fault", "planned_work"]
+    status: Literal["scheduled", "active", "expired", "closed"]
+    title: str
+    areas: list[str]
+    services: list[str]
+    phenomena: list[str]
+    starts_at: Instant
+    ends_at: Instant | None = Field(description="null: open-ended, until closed.")
+    script: str
+    contact: str | None
+    department: str | None = Field(description="The publisher's department.")
+    created_at: Instant
+    created_by: str
+    updated_at: Instant
+    closed_at: Instant | None
+    closed_by: str | None
+    close_reason: str | None
+    history: list[BulletinHistoryEntry]
+    links: BulletinLinks

@@ -369,6 +369,12 @@ class Ticket:
     count: int | None = field(
         default=None, api="optional", doc="Suggestions: how many times it was made."
     )
+    # -- issue 11: bulletins (`bulletinId` and `answerScript` are declared above)
+    answered_at: datetime | None = field(
+        default=None,
+        api="optional",
+        doc="When it was answered at intake from the bulletin `bulletinId` (reports count it).",
+    )
 
     @property
     def closed(self) -> bool:

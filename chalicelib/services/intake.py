@@ -24,6 +24,7 @@ from chalicelib.adapters.profile_repo import (
 from chalicelib.adapters.tickets_repo import IntakeWrites
 from chalicelib.catalog import Catalog
 from chalicelib.domain import repeats
+from chalicelib.domain.bulletins import ticket_services
 from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.lifecycle import Notice, first_step
@@ -32,7 +33,7 @@ from chalicelib.domain.shapes import NewTicketBody
 from chalicelib.domain.tickets import Classification, Complainant, Location, Ticket
 from chalicelib.domain.values import iso
 
-from . import agenda, escalation, steps
+from . import agenda, bulletins, escalation, steps
 from .context import Deps
 from .escalation import COMPLAINT_MANAGER_LEVEL
 from .rules import known_fields
@@ -222,6 +223,12 @@ def _complaint(
             elif (decision.review or decision.escalate) and answer:
                 details["deskAnswer"] = answer  # a senior or the complaint manager answers
                 answer = None
+    # issue 11: an active bulletin answers it on the spot (a repeat keeps the repeat table)
+    from_bulletin = bulletin_answer(new, phenomenon, found is not None or prepare, now, deps)
+    details.update(from_bulletin.details)
+    if from_bulletin.changes:
+        answer = from_bulletin.changes["answer_script"]
+        repeat.update(from_bulletin.changes)
     ticket = assess(
         new,
         ticket_id,
@@ -451,3 +458,50 @@ def _closed_on_spot(
         closed, steps.CLOSED_STEP, 1, None, notice=notices[0] if notices else None
     )
     return closed.with_changes(workflow_input=workflow_input)
+
+
+# -- issue 11: answering from a bulletin ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FromBulletin:
+    """What a matching bulletin changes on a new complaint, and what its create event records."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def bulletin_answer(
+    new: NewTicketBody, phenomenon: str | None, linked: Any, now: datetime, deps: Deps
+) -> FromBulletin:
+    """A complaint whose phenomenon (or a service it names) and area match a bulletin in effect
+    is answered with the bulletin's script and goes to the reply step. Not matched: repeats and
+    appeals (`linked`: their own rules decide), complaints the desk answered or closed itself,
+    and those without an area. `dispatchDespiteBulletin` keeps it on the dispatch path, with
+    the reason and the bulletin it overrode recorded. The active bulletins come from the
+    container's cache (services/bulletins.py): no AWS call per intake."""
+    override = new.dispatch_despite_bulletin
+    skip = (
+        linked
+        or new.kind != "complaint"
+        or new.close_on_spot is not None
+        or new.answer
+        or new.location is None
+    )
+    match = None
+    if not skip:
+        assert new.location is not None
+        index = bulletins.active_index(deps)
+        services = ticket_services(dict(new.fields or {}))
+        match = index.match(phenomenon, new.location.area, services, now)
+    if override is not None:
+        matched = match.id if match is not None else None
+        return FromBulletin(
+            details={"bulletinOverride": {"reason": override.reason, "matched": matched}}
+        )
+    if match is None:
+        return FromBulletin()
+    return FromBulletin(
+        changes={"bulletin_id": match.id, "answer_script": match.script, "answered_at": now},
+        details={"bulletinId": match.id, "answeredFrom": "bulletin"},
+    )

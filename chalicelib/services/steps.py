@@ -72,6 +72,9 @@ def execution_input(
     payload["status"] = ticket.status
     payload["summary"] = ticket.label()  # executions carry codes and ids, never customer text
     payload["severity"] = "high" if ticket.escalated or ticket.emergency else "normal"
+    # issue 11: the `created` event names the bulletin a ticket was answered from (null if none),
+    # for the reports (`bulletin_answered`)
+    payload["bulletinId"] = ticket.bulletin_id
     if notice is not None:  # published by the execution itself (ASL), never by the API
         payload["intakeNotice"] = {
             "eventType": notice.event_type,

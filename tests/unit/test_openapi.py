@@ -132,13 +132,26 @@ def test_every_conflict_code_the_rules_raise_is_documented_where_it_can_happen()
 
     by_view = {op["operationId"]: codes(op) for _, _, op in _operations()}
     everywhere = set().union(*by_view.values())
-    sources = (lifecycle, actions, tickets_repo, operations)
+    sources = (lifecycle, actions, tickets_repo, operations, *_bulletin_sources())
     assert set().union(*map(raised, sources)) == everywhere == set(CONFLICTS)
     assert raised(operations) <= by_view["restart_workflow"]
     assert raised(tickets_repo) <= by_view["create_ticket"]
     for action in ACTIONS:
         decider = getattr(lifecycle, f"_{action}")
         assert raised(decider) | raised(actions) <= by_view[f"{action}_ticket"], action
+    # issue 11: bulletins
+    from chalicelib.domain import bulletins as bulletin_rules
+
+    assert raised(bulletin_rules.amend) <= by_view["amend_bulletin"]
+    assert raised(bulletin_rules.close) <= by_view["close_bulletin"]
+
+
+def _bulletin_sources() -> tuple[Any, ...]:
+    """Issue 11: the modules that raise the bulletin routes' 409s."""
+    from chalicelib.domain import bulletins as bulletin_rules
+    from chalicelib.services import bulletins
+
+    return (bulletin_rules, bulletins)
 
 
 # -- the lifecycle's rules ------------------------------------------------------------------------

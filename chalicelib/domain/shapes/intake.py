@@ -69,6 +69,19 @@ class CloseOnSpotIn(Shape):
     satisfaction: Satisfaction
 
 
+# issue 11: the agent dispatches a complaint an active bulletin would answer
+class DispatchDespiteBulletinIn(Shape):
+    """Dispatch although an active bulletin matches (the customer's case is not the outage)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "客户所在小区不在故障范围，信号一直不好"}]}
+    )
+
+    reason: _text(
+        500, "Why the bulletin does not answer this complaint.", "客户所在小区不在故障范围"
+    )
+
+
 class NewTicketBody(_Classified):
     """A complaint or suggestion taken at intake. Without category and phenomenon the server
     classifies the description and suggests them."""
@@ -90,7 +103,18 @@ class NewTicketBody(_Classified):
                     "occurredAt": "2026-11-20T09:00:00+08:00",
                     "location": {"area": "思明区", "landmark": "中山路步行街"},
                     "fields": {"handsetModel": "Mate 60", "frequency": "frequent"},
-                }
+                },
+                {  # issue 11: an active bulletin matches, but the agent dispatches it
+                    "kind": "complaint",
+                    "channel": "hotline",
+                    "complainant": {"name": "李四", "contactNumber": "13900139000"},
+                    "serviceNumber": "13900139000",
+                    "description": "家里一直没有信号，和这次故障无关",
+                    "phenomenon": "voice_coverage",
+                    "location": {"area": "思明区"},
+                    "fields": {"handsetModel": "Mate 60", "frequency": "frequent"},
+                    "dispatchDespiteBulletin": {"reason": "客户所在小区不在故障范围"},
+                },
             ]
         }
     )
@@ -140,6 +164,10 @@ class NewTicketBody(_Classified):
                 "customerDeadline", "is required with urgent: when, and what the customer needs"
             )
         return self
+
+    # issue 11: a complaint an active bulletin matches is answered from it, unless the agent
+    # dispatches it anyway (recorded in its history)
+    dispatch_despite_bulletin: DispatchDespiteBulletinIn | None = None
 
     @field_validator("occurred_at")
     @classmethod
