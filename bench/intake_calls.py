@@ -1,6 +1,8 @@
 """Issue 10's intake figures: AWS calls per `POST /tickets` for a new customer, a repeat, a
 blacklisted customer and a suggestion, and the billed state transitions of a suggestion's (and a
-ticket closed on the spot's) execution. moto in-process, botocore hooks (bench.aws_calls).
+ticket closed on the spot's) execution; issue 11: the same per complaint with 0 and with 1,000
+active bulletins (intake's bulletin cache warm: its refresh, one Query at most once a minute per
+container, is measured apart). moto in-process, botocore hooks (bench.aws_calls).
 
     .venv/bin/python -m bench.intake_calls [-n 10]
 
@@ -31,6 +33,9 @@ from bench.aws_calls import CallCounter, _wait_for_execution
 STACK = "complaint-tickets-bench-intake"
 TARGET = 3
 SCENARIOS = ("new customer", "repeat", "blacklisted", "suggestion")
+# issue 11: complaints with no bulletin, and with 1,000 active ones (answered from one, or not)
+BULLETIN_SCENARIOS = ("0 bulletins", "1,000 bulletins, answered", "1,000 bulletins, no match")
+ACTIVE_BULLETINS = 1000
 
 
 def measure(n: int) -> dict[str, Any]:
@@ -85,6 +90,7 @@ def _measure(counter: CallCounter, n: int) -> dict[str, Any]:
 
             post(complaint("13000000000"), count=False)  # warm-up: clients, catalog
             post(complaint("13000000001"), count=False)  # the original the repeats repeat
+            cache = _freeze_bulletin_cache()  # issue 11: warm throughout, refresh measured apart
             for i in range(n):
                 number = f"1330000{i:04d}"
                 resp = client.http.put(
@@ -129,11 +135,87 @@ def _measure(counter: CallCounter, n: int) -> dict[str, Any]:
                 ),
                 count=False,
             )
+            # -- issue 11: bulletins
+            for name in BULLETIN_SCENARIOS:
+                if name == "1,000 bulletins, answered":
+                    _put_active_bulletins(ACTIVE_BULLETINS)
+                    results["bulletin refresh"] = _refresh_cost(counter, cache)
+                counter.reset()
+                area = "湖里区" if name.endswith("no match") else "思明区"
+                for i in range(n):
+                    number = f"135{BULLETIN_SCENARIOS.index(name)}000{i:04d}"
+                    last[name] = post(complaint(number, location={"area": area}))
+                results[name] = {"requests": n, "calls": dict(counter.app_calls)}
+            answered = {name: "bulletinId" in last[name] for name in BULLETIN_SCENARIOS}
+            if answered != dict(zip(BULLETIN_SCENARIOS, (False, True, False), strict=True)):
+                raise BenchError(f"a bulletin scenario did not do what it measures: {answered}")
             results["transitions"] = {
                 "suggestion": _transitions(sfn, machine, last["suggestion"]["id"]),
                 "closed on the spot": _transitions(sfn, machine, on_spot["id"]),
             }
         return results
+
+
+# -- issue 11: bulletins ---------------------------------------------------------------------
+
+
+def _freeze_bulletin_cache() -> Any:
+    """Stop intake's bulletin cache from expiring while calls are counted (a real container
+    refreshes it at most once a minute; its cost is measured by `_refresh_cost`)."""
+    from chalicelib.services import bulletins
+    from chalicelib.services.context import deps
+
+    cache = deps().active_bulletins
+    frozen = cache.clock()
+    cache.clock = lambda: frozen
+    bulletins.active_index(deps())  # read now (the bench's thread: not counted)
+    return cache
+
+
+def _put_active_bulletins(count: int) -> None:
+    """`count` bulletins in effect: one over the complaints' area and phenomenon, the others
+    over other areas and phenomena (set-up, not counted)."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.adapters.bulletins_repo import to_model
+    from chalicelib.adapters.models import BulletinModel
+    from chalicelib.domain.bulletins import Bulletin
+
+    now = datetime.now(UTC)
+    with BulletinModel.batch_write() as batch:
+        for i in range(count):
+            ours = i == count - 1
+            batch.save(
+                to_model(
+                    Bulletin(
+                        id=f"B{i:026d}",
+                        version=1,
+                        type="fault",
+                        title=f"基站故障 {i}",
+                        areas=("思明区",) if ours else (f"区{i}", f"镇{i}"),
+                        phenomena=("voice_coverage",) if ours else (f"phenomenon_{i % 60}",),
+                        services=(f"业务{i % 20}",),
+                        starts_at=now - timedelta(hours=1),
+                        ends_at=now + timedelta(hours=6),
+                        script="您好，您所在区域的基站正在抢修，预计今天18点前恢复，敬请谅解。" * 3,
+                        created_at=now,
+                        created_by="bench",
+                        updated_at=now,
+                    )
+                )
+            )
+
+
+def _refresh_cost(counter: CallCounter, cache: Any) -> dict[str, Any]:
+    """The calls of one cache refresh with the bulletins now stored, then the cache kept warm."""
+    from chalicelib.services import bulletins
+    from chalicelib.services.context import deps
+
+    cache.clear()
+    counter.reset()
+    with counter.request():
+        index = bulletins.active_index(deps())
+    return {"calls": dict(counter.app_calls), "bulletins": index.size}
 
 
 def report(results: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +227,18 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
         per[name] = sum(calls.values()) / r["requests"]
         ops = ", ".join(f"{op} {k / r['requests']:g}" for op, k in sorted(calls.items()))
         print(f"  {name:<14} {per[name]:4.1f} per request over {r['requests']:>2}: {ops}")
+    for name in BULLETIN_SCENARIOS:  # issue 11
+        r = results[name]
+        calls = Counter(r["calls"])
+        per[name] = sum(calls.values()) / r["requests"]
+        ops = ", ".join(f"{op} {k / r['requests']:g}" for op, k in sorted(calls.items()))
+        print(f"  {name:<25} {per[name]:4.1f} per request over {r['requests']:>2}: {ops}")
+    refresh = results["bulletin refresh"]
+    refresh_ops = ", ".join(f"{op} {k}" for op, k in sorted(refresh["calls"].items()))
+    print(
+        f"  bulletin cache refresh (at most once a minute per container, not per request): "
+        f"{refresh_ops} for {refresh['bulletins']} active bulletins"
+    )
     transitions = results["transitions"]
     for name, count in transitions.items():
         print(f"  billed state transitions of a {name} ticket's execution: {count}")
@@ -155,6 +249,8 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
         + ", ".join(f"{name} {per[name]:.1f}" for name in SCENARIOS)
         + f" ({verdict} target ≤ {TARGET}); suggestion path {transitions['suggestion']} "
         "transitions"
+        + "; with 0 / 1,000 active bulletins "
+        + " / ".join(f"{per[name]:.1f}" for name in BULLETIN_SCENARIOS[:2])
     )
     print(headline)
     return {
@@ -163,6 +259,7 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
         "calls_per_create": per,
         "target": TARGET,
         "transitions": transitions,
+        "bulletin_refresh": refresh,
     }
 
 
