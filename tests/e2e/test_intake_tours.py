@@ -1,7 +1,12 @@
-"""The README's intake tour (a repeat, a suggestion), over HTTP, against the local stack."""
+"""The README's intake tours (a repeat, a suggestion; a fault bulletin answering a complaint), over
+HTTP, against the local stack."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.e2e.conftest import Stack
@@ -50,3 +55,64 @@ def test_the_readme_suggestion_tour(stack: Stack) -> None:
     assert first["status"] == again["status"] == "archived"
     assert again["repeatOf"] == first["id"] and again["repeatRule"] == "same_text"
     assert stack.call("GET", f"/tickets/{first['id']}").json()["count"] == 2
+
+
+def test_the_readme_bulletin_tour(stack: Stack) -> None:
+    """Publish a bulletin, file a matching complaint, see it answered; extend, then close it."""
+    network = {"role": "department", "department": "network"}
+    published = stack.call(
+        "POST",
+        "/bulletins",
+        body={
+            "type": "fault",
+            "title": "集美区部分基站故障",
+            "areas": ["集美区"],
+            "phenomena": ["voice_coverage"],
+            "startsAt": datetime.now(UTC).isoformat(),
+            "script": "您好，集美区部分基站正在抢修，预计今晚恢复，给您带来不便敬请谅解。",
+        },
+        **network,
+    )
+    assert published.status_code == 201, published.text
+    bulletin = published.json()
+    assert bulletin["status"] == "active"
+    inbox = subprocess.run(
+        [sys.executable, "-m", "infra.local", "inbox", "intake"],
+        env={**os.environ, "LOCAL_STATE_DIR": str(stack.state_dir)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert '"eventType": "bulletin"' in inbox and bulletin["id"] in inbox
+    body = {
+        **_complaint("13700004444", "孙八", "手机突然没信号了"),
+        "location": {"area": "集美区"},
+    }
+    answered = _new(stack, body)
+    assert answered["status"] == "answered" and answered["step"] == "reply"
+    assert answered["bulletinId"] == bulletin["id"]
+    assert answered["answerScript"] == bulletin["script"]
+    listed = stack.call("GET", "/bulletins?active=true&area=%E9%9B%86%E7%BE%8E%E5%8C%BA")
+    assert listed.status_code == 200
+    assert bulletin["id"] in [b["id"] for b in listed.json()["items"]]
+    later = (datetime.now(UTC) + timedelta(hours=6)).isoformat()
+    amended = stack.call(
+        "PATCH",
+        f"/bulletins/{bulletin['id']}",
+        body={"endsAt": later, "script": "抢修延长至明早，敬请谅解。"},
+        **network,
+    )
+    assert amended.status_code == 200 and amended.json()["history"][-1]["action"] == "amend"
+    closed = stack.call(
+        "POST", f"/bulletins/{bulletin['id']}/close", body={"reason": "故障已恢复"}, **network
+    )
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    after = _new(
+        stack,
+        {
+            **body,
+            "serviceNumber": "13700005555",
+            "complainant": {"name": "周九", "contactNumber": "13700005555"},
+        },
+    )
+    assert after["status"] == "accepted" and "bulletinId" not in after
