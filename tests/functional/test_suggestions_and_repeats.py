@@ -291,8 +291,14 @@ class _Calls:
         botocore.client.BaseClient._make_api_call = self._original  # type: ignore[method-assign]
 
 
-def test_at_most_three_aws_calls_per_create(api: Api, aws) -> None:
+def test_at_most_three_aws_calls_per_create(api: Api, aws, monkeypatch) -> None:
     api.create()  # warm-up: clients built, catalog loaded
+    # issue 11: the warm-up read the active bulletins; keep that cache warm while counting (its
+    # refresh, one Query at most once a minute, is not per create: bench/intake_calls.py)
+    from chalicelib.services.context import deps
+
+    frozen = deps().active_bulletins.clock()
+    monkeypatch.setattr(deps().active_bulletins, "clock", lambda: frozen)
     api.call("PUT", "/blacklist/13300000000", "complaint_manager", {"reason": "恶意"})
     cases = {
         "new customer": {"serviceNumber": "13100000000"},
