@@ -121,7 +121,11 @@ def test_a_failed_publish_keeps_the_bulletin_and_the_sweep_delivers_the_notice(
     assert deps().bulletins.get(b["id"]).notice == "pending"  # type: ignore[union-attr]
     assert bulletins.deliver_pending(deps()) == 0  # left to its request a moment longer
     clock[0] = timedelta(minutes=1)
-    assert bulletins.deliver_pending(deps()) == 1
+    # the scheduled sweep delivers it
+    event = api.client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    assert api.client.lambda_.invoke("sweep", event).payload["bulletin_notices"] == 1
     assert [n["bulletinId"] for n in drain(aws, "IntakeInbox")] == [b["id"]]
     assert deps().bulletins.get(b["id"]).notice is None  # type: ignore[union-attr]
     assert bulletins.deliver_pending(deps()) == 0  # once
@@ -131,6 +135,8 @@ def test_roles_and_department_scope(api: Api) -> None:
     for role in ("agent", "senior_agent", "complaint_admin", "leader", "auditor", "operator"):
         status, _, _ = api.call("POST", "/bulletins", role, bulletin_body(), "network")
         assert status == 403, role
+    status, _, _ = api.call("POST", "/bulletins", "department", bulletin_body())  # no department
+    assert status == 403
     mine = publish(api, department="network")
     managers = publish(api, role="complaint_manager", department=None)
     assert managers["department"] is None
