@@ -113,3 +113,70 @@ def test_cannot_call_out_carries_seed_001s_dispatch_template(catalog: Catalog) -
     # AND the template's missing elements are reported in the order the desk asks them
     missing = missing_required_fields(p, {"handsetModel": "Nokia", "occurredAt": "2026-05-01"})
     assert [f.name for f in missing] == ["location", "announcement", "callFunction"]
+
+
+# --- sources and standard solutions -------------------------------------------------------------
+
+SEEDS = {"000_d5b96aa90228a18f.txt", "001_196433bf836cce64.txt"}
+
+
+@pytest.mark.parametrize("code", sorted(get_catalog().phenomena))
+def test_every_phenomenon_says_where_it_comes_from(catalog: Catalog, code: str) -> None:
+    # GIVEN one phenomenon / THEN its source names who wrote the guide and the seed sections
+    source = catalog.phenomena[code].source
+    assert source.guide in {"seed", "partial", "project"}
+    assert all(r.seed in SEEDS and r.section.strip() for r in source.refs)
+    if source.guide != "project":
+        assert source.refs
+    # AND a standard solution always says who wrote it
+    has_solution = catalog.phenomena[code].standard_solution is not None
+    assert (source.standard_solution in {"seed", "project"}) == has_solution
+
+
+def test_only_the_guides_the_seeds_contain_are_marked_as_seed(catalog: Catalog) -> None:
+    # GIVEN DOMAIN.md §11: seed 000 has full guides only for coverage, roaming and call quality
+    # (interconnection is cut off); seed 001 gives the cannot-call-out template
+    by_guide: dict[str, set[str]] = {}
+    for p in catalog.phenomena.values():
+        by_guide.setdefault(p.source.guide, set()).add(p.code)
+    assert by_guide["seed"] == {"voice_coverage", "roaming_failure", "call_quality"}
+    assert by_guide["partial"] == {"interconnection", "cannot_call_out"}
+    # AND every other guide is the project's own and says so
+    assert len(by_guide["project"]) == len(catalog.phenomena) - 5
+
+
+def test_the_phenomena_that_escalate_most_have_a_standard_solution(catalog: Catalog) -> None:
+    with_solution = {p.code for p in catalog.phenomena.values() if p.standard_solution}
+    assert len(with_solution) >= 15
+    assert {
+        "voice_coverage",
+        "call_quality",
+        "roaming_failure",
+        "abnormal_domestic_calls",
+        "cdr_dispute",
+        "sp_unknowing_subscription",
+        "sp_charged_without_service",
+        "own_hall",
+        "staff_attitude",
+    } <= with_solution
+    seed_written = {
+        p.code for p in catalog.phenomena.values() if p.source.standard_solution == "seed"
+    }
+    assert seed_written == {"voice_coverage", "roaming_failure", "call_quality", "cannot_call_out"}
+
+
+def test_get_catalog_shows_sources_and_the_intake_rule(catalog: Catalog) -> None:
+    body = catalog.to_json()
+    phenomena = {p["code"]: p for c in body["categories"] for p in c["phenomena"]}
+    assert all("source" in p and p["source"]["guide"] for p in phenomena.values())
+    coverage = phenomena["voice_coverage"]
+    assert coverage["source"]["refs"][0] == {
+        "seed": "000_d5b96aa90228a18f.txt",
+        "section": "ch.5 pt.1 §1 话音基本业务网络覆盖",
+    }
+    assert coverage["source"]["standardSolution"] == "seed"
+    assert coverage["answerAtIntake"] == {
+        "when": {"frequency": ["occasional"]},
+        "cause": "network_busy",
+    }
+    assert phenomena["sms_delay"]["answerAtIntake"] is None
