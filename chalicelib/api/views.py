@@ -248,6 +248,18 @@ class CalendarInfo(View):
     official_years: list[int] | None
     fallback: str
     overrides: CalendarOverrides | None
+    # -- issue 13 (calendar)
+    arrangement_years: list[int] = Field(
+        description="Years whose official arrangement is shipped as a file "
+        "(`chalicelib/catalog/calendar/<year>.json`)."
+    )
+    official: bool = Field(
+        description="False when a year between `at` and the last deadline has no official "
+        "holiday data (its days are estimated: weekends and the holidays package's holidays)."
+    )
+    years: list[int] = Field(
+        description="Those years, when `official` is false.", examples=[[2027]]
+    )
 
 
 class SlaPreview(View):

@@ -37,6 +37,7 @@ from chalicelib.catalog.model import (
 )
 
 __all__ = [
+    "CALENDAR_DIRECTORY",
     "Catalog",
     "CatalogError",
     "Category",
@@ -53,6 +54,8 @@ __all__ = [
 ]
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent
+# The official holiday arrangements, one ``<year>.json`` per year (domain/calendar.py reads them).
+CALENDAR_DIRECTORY = DEFAULT_DIRECTORY / "calendar"
 
 
 def _read_list(root: Path, relative: str) -> list[Any]:

@@ -434,6 +434,9 @@ def assess(
         customer_deadline=new.customer_deadline.record() if new.customer_deadline else None,
         **(repeat or {}),
     )
+    # -- issue 13 (calendar): say when a deadline was counted without official holiday data
+    ends = (deadlines.due_at, deadlines.progress_due_at, deadlines.final_due_at)
+    ticket = ticket.with_changes(deadline_calendar=rules.calendar.official_note(now, *ends))
     if prepare is not None:  # e.g. an appeal (services/actions.py): link, level, limit
         ticket = prepare(ticket)
     ticket, _ = escalation.reassess(ticket.with_changes(blacklisted=blacklisted), now, rules)

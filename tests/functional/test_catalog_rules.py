@@ -3,11 +3,13 @@ script, through the API."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from chalicelib.catalog import get_catalog
+from chalicelib.domain.calendar import SHANGHAI
 from tests.functional.conftest import Api
 from tests.functional.test_lifecycle_paths import FIELDS, _act, _ticket, _waiting
 
@@ -97,3 +99,53 @@ def test_resolve_checks_the_cause_and_fills_the_answer_script(api: Api, aws: Any
     # THEN the ticket's answerScript is the catalog's script for that cause
     assert done["answerScript"] == COVERAGE.scripts["indoor_shielding"]
     assert done["resolution"]["cause"] == "indoor_shielding"
+
+
+# --- issue 13 (calendar): deadlines counted without official data say so --------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "official", "years"),
+    [
+        ("2026-06-01T10:00:00%2B08:00", True, []),
+        ("2026-12-30T10:00:00%2B08:00", False, [2027]),  # 5 business days reach 2027
+    ],
+)
+def test_sla_preview_says_when_a_year_has_no_official_data(
+    api: Api, at: str, official: bool, years: list[int]
+) -> None:
+    status, preview, _ = api.call("GET", f"/sla/preview?at={at}&slaLevel=E&channel=hotline")
+    assert status == 200, preview
+    assert preview["calendar"]["official"] is official
+    assert preview["calendar"]["years"] == years
+    assert preview["calendar"]["arrangementYears"] == []  # no year file ships yet
+
+
+@pytest.fixture
+def frozen() -> Any:
+    """The app's 'now' set to a given instant (workflows keep real time)."""
+    from chalicelib.services.context import deps
+
+    d = deps()
+    real = d.clock
+    at: list[datetime] = []
+    d.clock = lambda: at[0] if at else real()
+    yield at
+    d.clock = real
+
+
+@pytest.mark.parametrize(
+    ("now", "note"),
+    [
+        (datetime(2026, 6, 1, 10, tzinfo=SHANGHAI), {"official": True, "years": []}),
+        (datetime(2026, 12, 31, 10, tzinfo=SHANGHAI), {"official": False, "years": [2027]}),
+    ],
+)
+def test_a_ticket_records_whether_its_deadlines_used_official_data(
+    api: Api, aws: Any, frozen: list[datetime], now: datetime, note: dict[str, Any]
+) -> None:
+    # GIVEN intake at `now` (level B: one business day; on Dec 31 that is in 2027)
+    frozen.append(now)
+    ticket = _coverage(api, "13900000004", fields=FIELDS)
+    # THEN the ticket says whether its deadlines were counted on official holiday data
+    assert ticket["deadlineCalendar"] == note
