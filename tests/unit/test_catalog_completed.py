@@ -180,3 +180,34 @@ def test_get_catalog_shows_sources_and_the_intake_rule(catalog: Catalog) -> None
         "cause": "network_busy",
     }
     assert phenomena["sms_delay"]["answerAtIntake"] is None
+
+
+# --- the intake rule (coverage decision) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "fields", "cause"),
+    [
+        # coverage [000 ch.5 pt.1 §1]: occasional or a first time → the script, observe
+        ("voice_coverage", {"frequency": "occasional"}, "network_busy"),
+        ("voice_coverage", {"frequency": "frequent"}, None),
+        ("voice_coverage", {"frequency": "always"}, None),
+        ("voice_coverage", {}, None),
+        ("voice_coverage", {"frequency": "OCCASIONAL"}, None),  # only the field's own options
+        # call quality [000 ch.5 pt.1 §3]: occasional crosstalk is the busy network
+        ("call_quality", {"symptom": "crosstalk", "frequency": "occasional"}, "network_busy"),
+        ("call_quality", {"symptom": "crosstalk", "frequency": "frequent"}, None),
+        ("call_quality", {"symptom": "echo", "frequency": "occasional"}, None),
+        # a phenomenon without a rule never answers at intake
+        ("cannot_call_out", {"frequency": "occasional"}, None),
+    ],
+)
+def test_the_intake_rule_answers_only_what_the_seed_says(
+    catalog: Catalog, code: str, fields: dict[str, str], cause: str | None
+) -> None:
+    p = catalog.phenomena[code]
+    answer = p.intake_answer(fields)
+    if cause is None:
+        assert answer is None
+    else:
+        assert answer == (cause, p.scripts[cause])
