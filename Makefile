@@ -96,3 +96,9 @@ diagram: install
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache
+
+# issue 13 (calendar): which years lack official holiday data (exit 1 when some do); a year's
+# arrangement goes in chalicelib/catalog/calendar/<year>.json (see the README there).
+.PHONY: calendar-check
+calendar-check: install
+	$(PY) -m infra.calendar_check $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))

@@ -11,7 +11,15 @@ data comes from three places, in order of precedence:
 3. the ``holidays`` package's China rules — a best guess for any other year: holidays only, no
    make-up working days, so a warning is logged once per year that falls back to it.
 
-Pure domain code: no AWS, no environment reads; the overrides path is passed in.
+Since issue 13 the official arrangement of a year the package does not know arrives as data too:
+one file per year (``<year>.json`` in a folder the caller names; the shipped one is
+``chalicelib/catalog/calendar/``) with the State Council's holidays and make-up working days,
+validated at load. Such a year counts as official. A year with neither is still computed — with
+the ``holidays`` package's estimate, weekends and holidays only — and says so: ``official_note``
+gives ``{official: false, years: [...]}`` for a span of time, which ``/sla/preview`` and each new
+ticket (``deadlineCalendar``) carry.
+
+Pure domain code: no AWS, no environment reads; the overrides path and folder are passed in.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ MAX_INSTANT: Final = datetime.combine(date.max, time.max, tzinfo=SHANGHAI)
 SOURCE_OFFICIAL: Final = "official"
 SOURCE_OVERRIDE: Final = "override"
 SOURCE_FALLBACK: Final = "holidays-package"
+SOURCE_ARRANGEMENT: Final = "arrangement"  # a year file of the official arrangement (issue 13)
 
 # Years already warned about, process-wide, so a long-running Lambda logs each gap once.
 _warned_years: set[int] = set()
@@ -124,6 +133,94 @@ def load_overrides(path: str | Path) -> CalendarOverrides:
     return CalendarOverrides(parsed["holidays"], parsed["workdays"], source, str(p))
 
 
+# -- issue 13 (calendar): the official arrangement of a year, one file per year --------------
+
+ARRANGEMENT_KEYS: Final = frozenset({"year", "source", "holidays", "workdays"})
+
+
+@dataclass(frozen=True)
+class YearArrangement:
+    """The State Council's arrangement for one year: days off (放假) and make-up working days
+    (调休上班), with the notice they come from."""
+
+    year: int
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    source: str
+    path: str | None = None
+
+    def working(self) -> frozenset[date]:
+        return frozenset(
+            d
+            for d in _days_of_year(self.year)
+            if (d.weekday() < 5 and d not in self.holidays) or d in self.workdays
+        )
+
+
+def load_arrangement(path: str | Path) -> YearArrangement:
+    """Read and validate ``<year>.json``; every error names the file and the bad entry.
+
+    The file's year is its name and its ``year``; every date is in that year, written
+    YYYY-MM-DD, listed once; no day is both a holiday and a make-up working day; a make-up
+    working day falls on a Saturday or Sunday (a weekday already is one); ``holidays`` is not
+    empty and ``source`` names the notice."""
+    p = Path(path)
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CalendarError(f"{p}: cannot read the year's arrangement: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise CalendarError(f"{p}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise CalendarError(f"{p}: expected an object with {sorted(ARRANGEMENT_KEYS)}")
+    unknown = sorted(set(raw) - ARRANGEMENT_KEYS)
+    missing = sorted(ARRANGEMENT_KEYS - set(raw))
+    if unknown or missing:
+        raise CalendarError(f"{p}: unknown key(s) {unknown}, missing key(s) {missing}")
+    year = raw["year"]
+    if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 9998:
+        raise CalendarError(f"{p}: 'year' must be a year number (1900-9998), got {year!r}")
+    if p.stem != str(year):
+        raise CalendarError(f"{p}: the file of year {year} must be named {year}.json")
+    source = raw["source"]
+    if not isinstance(source, str) or not source.strip():
+        raise CalendarError(f"{p}: 'source' must name the notice the dates come from")
+    parsed: dict[str, frozenset[date]] = {}
+    for key in ("holidays", "workdays"):
+        entries = raw[key]
+        if not isinstance(entries, list):
+            raise CalendarError(f"{p}: '{key}' must be a list of YYYY-MM-DD strings")
+        days = [_parse_day(v, f"{p}: {key}[{i}]") for i, v in enumerate(entries)]
+        for i, day in enumerate(days):
+            if day.year != year:
+                raise CalendarError(f"{p}: {key}[{i}]: {day.isoformat()} is not in {year}")
+            if day in days[:i]:
+                raise CalendarError(f"{p}: {key}[{i}]: {day.isoformat()} is listed twice")
+            if key == "workdays" and day.weekday() < 5:
+                raise CalendarError(
+                    f"{p}: {key}[{i}]: {day.isoformat()} is a weekday; a make-up working day "
+                    "falls on a Saturday or Sunday"
+                )
+        parsed[key] = frozenset(days)
+    if not parsed["holidays"]:
+        raise CalendarError(f"{p}: 'holidays' is empty; a year's arrangement has holidays")
+    both = sorted(parsed["holidays"] & parsed["workdays"])
+    if both:
+        raise CalendarError(f"{p}: {both[0].isoformat()} is listed as both holiday and workday")
+    return YearArrangement(year, parsed["holidays"], parsed["workdays"], source.strip(), str(p))
+
+
+def load_arrangements(directory: str | Path | None) -> dict[int, YearArrangement]:
+    """Every ``<year>.json`` of ``directory`` (other files, e.g. a README, are ignored)."""
+    if directory is None:
+        return {}
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise CalendarError(f"{folder}: the calendar arrangements folder is missing")
+    found = [load_arrangement(path) for path in sorted(folder.glob("*.json"))]
+    return {a.year: a for a in found}
+
+
 @dataclass(frozen=True)
 class _Year:
     working: frozenset[date]
@@ -133,9 +230,33 @@ class _Year:
 class BusinessCalendar:
     """Working days in mainland China, with per-year caches so lookups are a set membership."""
 
-    def __init__(self, overrides: CalendarOverrides | None = None) -> None:
+    def __init__(
+        self,
+        overrides: CalendarOverrides | None = None,
+        arrangements: dict[int, YearArrangement] | None = None,
+    ) -> None:
         self.overrides = overrides
+        self.arrangements = dict(arrangements or {})
         self._years: dict[int, _Year] = {}
+
+    # -- issue 13 (calendar): which years have official data
+    def official(self, year: int) -> bool:
+        """Whether ``year`` is counted on official data: its arrangement file, or the package."""
+        if year in self.arrangements:
+            return True
+        return OFFICIAL_RANGE is not None and OFFICIAL_RANGE[0] <= year <= OFFICIAL_RANGE[1]
+
+    def unofficial_years(self, first: int, last: int) -> list[int]:
+        """The years of ``first..last`` counted without official data (estimated)."""
+        return [y for y in range(first, last + 1) if not self.official(y)]
+
+    def official_note(self, start: datetime, *ends: datetime | None) -> dict[str, Any]:
+        """``{official, years}`` for deadlines counted from ``start`` to ``ends``: ``official``
+        is false when a year on the way has no official data, and ``years`` lists them."""
+        last = max((e for e in ends if e is not None), default=start)
+        first_year, last_year = to_shanghai(start).year, to_shanghai(last).year
+        years = self.unofficial_years(first_year, max(first_year, last_year))
+        return {"official": not years, "years": years}
 
     def is_working_day(self, day: date) -> bool:
         year = self._years.get(day.year) or self._load_year(day.year)
@@ -193,10 +314,16 @@ class BusinessCalendar:
             "officialYears": list(official) if official else None,
             "fallback": "holidays package China rules (no make-up working days)",
             "overrides": self.overrides.to_json() if self.overrides else None,
+            "arrangementYears": sorted(self.arrangements),
         }
 
     def _load_year(self, year: int) -> _Year:
-        built = self._official_year(year)
+        arrangement = self.arrangements.get(year)
+        built = (
+            _Year(arrangement.working(), SOURCE_ARRANGEMENT)
+            if arrangement is not None
+            else self._official_year(year)
+        )
         if built is None:
             built = self._fallback_year(year)
         ov = self.overrides
@@ -264,11 +391,18 @@ def add_clock_time(start: datetime, delta: timedelta) -> datetime:
         return MAX_INSTANT
 
 
-def default_calendar(overrides_path: str | None = None) -> BusinessCalendar:
-    """One shared calendar per overrides path, so the per-year caches are built once."""
-    return _calendar_for(overrides_path or None)
+def default_calendar(
+    overrides_path: str | None = None, arrangements_dir: str | Path | None = None
+) -> BusinessCalendar:
+    """One shared calendar per overrides path and arrangements folder, so the per-year caches
+    are built once."""
+    folder = str(arrangements_dir) if arrangements_dir else None
+    return _calendar_for(overrides_path or None, folder)
 
 
 @lru_cache(maxsize=8)
-def _calendar_for(overrides_path: str | None) -> BusinessCalendar:
-    return BusinessCalendar(load_overrides(overrides_path) if overrides_path else None)
+def _calendar_for(overrides_path: str | None, arrangements_dir: str | None) -> BusinessCalendar:
+    return BusinessCalendar(
+        load_overrides(overrides_path) if overrides_path else None,
+        load_arrangements(arrangements_dir),
+    )

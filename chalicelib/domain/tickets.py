@@ -135,6 +135,14 @@ class CustomerDeadline(TypedDict):
     detail: str
 
 
+# -- issue 13 (calendar)
+
+
+class DeadlineCalendar(TypedDict):
+    official: bool
+    years: list[int]
+
+
 class EmergencyJudgement(Actor):
     confirm: bool
     reason: str
@@ -374,6 +382,14 @@ class Ticket:
         default=None,
         api="optional",
         doc="When it was answered at intake from the bulletin `bulletinId` (reports count it).",
+    )
+    # -- issue 13 (calendar): deadlines counted without the official holiday arrangement
+    deadline_calendar: DeadlineCalendar | None = field(
+        default=None,
+        api="optional",
+        doc="Whether intake counted the deadlines on official holiday data: `official: false` "
+        "lists the `years` counted on an estimate (weekends and the holidays package's "
+        "holidays, no make-up working days).",
     )
 
     @property

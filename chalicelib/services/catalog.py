@@ -44,4 +44,7 @@ def sla_preview(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str,
     level = policy.level_for(route_level, q.channel, q.source, category, q.sla_level)
     calendar = rules.calendar
     deadlines = policy.deadlines(at, level, q.channel, q.source, calendar, category)
-    return {**deadlines.to_json(), "policy": policy.name, "calendar": calendar.describe()}
+    # issue 13 (calendar): {official, years}: the years counted without official data
+    ends = (deadlines.due_at, deadlines.progress_due_at, deadlines.final_due_at)
+    described = {**calendar.describe(), **calendar.official_note(at, *ends)}
+    return {**deadlines.to_json(), "policy": policy.name, "calendar": described}

@@ -48,9 +48,11 @@ class Rules:
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
+        from chalicelib.catalog import CALENDAR_DIRECTORY
         from chalicelib.domain.calendar import default_calendar
 
-        return default_calendar(config.calendar_overrides())
+        # issue 13 (calendar): the official arrangements shipped as data, one file per year
+        return default_calendar(config.calendar_overrides(), CALENDAR_DIRECTORY)
 
     @cached_property
     def workflow_grace(self) -> timedelta:
