@@ -369,6 +369,9 @@ class Ticket:
     count: int | None = field(
         default=None, api="optional", doc="Suggestions: how many times it was made."
     )
+    # issue 12 items 4-5 (cases): the department the last dispatch named, until it resolves the
+    # ticket or hands it off (a return or transfer then counts a mis-transfer: domain/ratings.py)
+    dispatched_to: str | None = field(default=None, api=False)
 
     @property
     def closed(self) -> bool:
