@@ -77,8 +77,8 @@ def effects(
     items: list[Any] = []
     if action == "archive" and decision.details.get("caseLibrary"):
         closing = dict(after.closing or {})
-        case = case_of_ticket(after, str(closing.get("analysis") or ""), new_id("C", now),
-                              p.username, now)  # fmt: skip
+        analysis = str(closing.get("analysis") or "")
+        case = case_of_ticket(after, analysis, new_id("C", now), p.username, now)
         if case is None:
             details["caseNotAdded"] = "the ticket has no phenomenon to file the case under"
         else:
@@ -87,8 +87,8 @@ def effects(
     blames: list[ratings.Blame] = []
     mistakes = decision.extra.get("mistakes") or ()
     if mistakes:
-        blames = lifecycle.blame(mistakes, before.created_by, _dispatcher(before, mistakes, deps),
-                               p.username)  # fmt: skip
+        dispatcher = _dispatcher(before, mistakes, deps)
+        blames = lifecycle.blame(mistakes, before.created_by, dispatcher, p.username)
         details["mistakes"] = [b.to_api() for b in blames]
     mistransfer = ratings.mistransferred(action, before)
     if mistransfer:
