@@ -134,9 +134,7 @@ def scrub(text: str | None, known: Sequence[tuple[str, str]] = ()) -> str | None
     out = unicodedata.normalize("NFC", text)
     for value, placeholder in sorted(known, key=lambda kv: -len(kv[0])):
         value = value.strip()
-        if len(value) < 2 and placeholder != NAME:
-            continue
-        if not value:
+        if len(value) < 2:  # one character is not a name to remove from every word it is in
             continue
         out = re.sub(re.escape(value), placeholder, out, flags=re.IGNORECASE)
         folded = unicodedata.normalize("NFKC", value)

@@ -110,6 +110,10 @@ def test_scrub_removes_the_tickets_own_values_wherever_they_appear() -> None:
     assert out == f"{NAME}在{ADDRESS}，住{ADDRESS}，{NAME}说"
 
 
+def test_a_one_character_value_is_not_removed_from_every_word() -> None:
+    assert scrub("信号不好，王先生", [("信", NAME)]) == "信号不好，[客户]"
+
+
 @given(st.text(alphabet="0123456789 -.()/\u200b１２３٣零一二三幺xX号", max_size=60))
 def test_scrub_never_leaves_seven_digits_in_a_row(text: str) -> None:
     out = scrub(f"号码{text}号码") or ""
