@@ -355,6 +355,58 @@ def close_bulletin(bulletin_id: str) -> Response:
     return _bulletin_response(closed)
 
 
+# -- issue 12 items 4-5 (cases): the case library and the per-agent report ---------------------
+
+
+@app.route("/cases", methods=["GET"], authorizer=AUTH)
+@endpoint
+def list_cases() -> Response:
+    from chalicelib.services import library
+
+    req = app.current_request
+    return http.json_response(library.list_cases(http.caller(req), http.query(req), _services()))
+
+
+@app.route("/cases", methods=["POST"], content_types=ANY_CONTENT, authorizer=AUTH)
+@endpoint
+def add_case() -> Response:
+    from chalicelib.services import library
+
+    req = app.current_request
+    case = library.add_case(http.caller(req), http.read_json(req), _services())
+    return http.json_response(case, 201, {"Location": f"/cases/{case['id']}"})
+
+
+@app.route("/cases/{case_id}", methods=["GET"], authorizer=AUTH)
+@endpoint
+def get_case(case_id: str) -> Response:
+    from chalicelib.services import library
+
+    req = app.current_request
+    return http.json_response(
+        library.get_case(http.caller(req), http.path_value(case_id), _services())
+    )
+
+
+@app.route("/tickets/{ticket_id}/cases", methods=["GET"], authorizer=AUTH)
+@endpoint
+@_audited("read_cases")
+def ticket_cases(ticket_id: str) -> Response:
+    from chalicelib.services import library
+
+    req = app.current_request
+    return http.json_response(library.ticket_cases(http.caller(req), ticket_id, _services()))
+
+
+@app.route("/reports/agents", methods=["GET"], authorizer=AUTH)
+@endpoint
+def agents_report() -> Response:
+    from chalicelib.services import library
+
+    req = app.current_request
+    return http.json_response(library.agents_report(http.caller(req), http.query(req), _services()))
+
+
 # Every path gets its CORS preflight and its 405s, from the route table above (chalicelib/api/
 # edges.py); every HTTP response gets the CORS headers.
 edges.complete_routes(app)

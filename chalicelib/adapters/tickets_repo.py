@@ -302,10 +302,12 @@ class TicketRepository:
         event: HistoryEvent,
         audit: AuditModel | None = None,
         due_at: datetime | None = None,
+        also: Sequence[Callable[[TransactWrite], None]] = (),
     ) -> Ticket | None:
         """Write a changed ticket with its event, only if nothing changed since `before` was read
         — not its version, its step, nor the callback token the workflow delivered meanwhile.
-        Returns None when the ticket moved on (the caller re-reads and decides again)."""
+        Returns None when the ticket moved on (the caller re-reads and decides again).
+        `also`: more items of the same transaction (issue 12: a case, agents' counters)."""
         stored = after.with_changes(version=before.version + 1)
         model = to_model(stored)
         if due_at is not None:
@@ -326,6 +328,8 @@ class TicketRepository:
                     tx.save(audit)
                 if _summarised_change(before, stored):  # the customer profile follows (part A)
                     tx._update_items.append(ProfileRepository().entry_update(stored))
+                for item in also:  # issue 12 items 4-5 (cases)
+                    item(tx)
         except TransactWriteError as err:
             if "ConditionalCheckFailed" in _reasons(err):
                 return None

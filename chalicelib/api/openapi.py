@@ -56,6 +56,11 @@ PATH_PARAMETERS: dict[str, Schema] = {
         "description": "The bulletin's id (opaque).",
         "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{2,64}$"},
     },
+    # issue 12 items 4-5 (cases)
+    "case_id": {
+        "description": "The case's id (opaque).",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{2,64}$"},
+    },
 }
 REQUEST_HEADERS: dict[str, Schema] = {
     "If-Match": {

@@ -111,6 +111,11 @@ CONFLICTS: dict[str, str] = {
     "bulletin_closed": "The bulletin is closed: closing is final; publish a new bulletin.",
     "too_many_amendments": f"A bulletin keeps at most {MAX_AMENDMENTS} amendments in its "
     "history: publish a new bulletin.",
+    # issue 12 items 4-5 (cases)
+    "nothing_to_rate": "A review's `mistakes` name a stage nobody did on this ticket (`of: "
+    "dispatch` before any dispatch); `errors` names `mistakes[i].of`.",
+    "own_work": "A reviewer does not rate their own intake or dispatch; `errors` names "
+    "`mistakes[i].of`.",
 }
 # Every action can meet these (actions.perform and lifecycle.decide).
 COMMON_CONFLICTS = ("action_not_allowed", "stale_version")
@@ -268,6 +273,33 @@ ACTION_DOCS: dict[str, ActionDoc] = {
         ("not_your_department", "not_emergency"),
     ),
 }
+
+# issue 12 items 4-5 (cases): review rates the junior's work; archive files a case
+ACTION_DOCS["review"] = ActionDoc(
+    ACTION_DOCS["review"].summary,
+    ACTION_DOCS["review"].effect
+    + " `mistakes: [{kind, of, note?}]` rates the junior's work (`kind`: `wrong_category`, "
+    "`missing_information`, `wrong_department`; `of`: `intake` or `dispatch`): the agent counted "
+    "is the ticket's intake agent or its last dispatcher (for an appeal, the original's), never "
+    "one the client names; recorded in the history (`mistakes`) and counted per agent and day "
+    "(GET /reports/agents).",
+    (*ACTION_DOCS["review"].conflicts, "nothing_to_rate", "own_work"),
+)
+ACTION_DOCS["archive"] = ACTION_DOCS["archive"]._replace(
+    effect=ACTION_DOCS["archive"].effect
+    + " With `addToCaseLibrary: true` the ticket becomes a case of the library (GET /cases) in "
+    "the same write, its personal data removed; the history's `caseId` names it."
+)
+ACTION_DOCS["return"] = ACTION_DOCS["return"]._replace(
+    effect=ACTION_DOCS["return"].effect
+    + " A return by the department the last dispatch named counts a mis-transfer for the "
+    "dispatcher (GET /reports/agents; history `misTransferOf`)."
+)
+ACTION_DOCS["transfer"] = ACTION_DOCS["transfer"]._replace(
+    effect=ACTION_DOCS["transfer"].effect
+    + " A transfer away from the department the last dispatch named, before it resolved the "
+    "ticket, counts a mis-transfer for the dispatcher (GET /reports/agents)."
+)
 
 _SCOPED = (
     " `department` and `complaint_admin` users see only tickets their department holds or held;"
@@ -556,6 +588,97 @@ def operations() -> tuple[Operation, ...]:
             views.AuditPage,
             response_description="A page of audit entries.",
             query=shapes.AuditQuery,
+        ),
+        *_library_operations(),  # issue 12 items 4-5 (cases)
+    )
+
+
+def _library_operations() -> tuple[Operation, ...]:
+    """Issue 12 items 4-5 (cases): the case library and the per-agent report."""
+    from chalicelib.services import library
+
+    return (
+        Operation(
+            "get",
+            "/cases",
+            "list_cases",
+            "cases",
+            "Search the case library",
+            "Cases newest first. `phenomenon`: that phenomenon's cases (a Query on the library "
+            "index, never a scan). `q`: only cases whose title, solution or analysis hold every "
+            "word (Chinese matched by its characters: at least half of a word's character pairs). "
+            f"`q` without `phenomenon`: the {library.SEARCH_PHENOMENA} phenomena the classifier "
+            "(POST /catalog/classify) ranks first for `q` are searched, in that order "
+            "(`phenomena` says which). One request examines at most "
+            f"{library.MAX_EXAMINED} cases; a page may end early with a `nextCursor`. Cases "
+            "hold no personal data.",
+            library.READ_CASE_ROLES,
+            views.CasePage,
+            response_description="A page of cases.",
+            query=shapes.CasesQuery,
+        ),
+        Operation(
+            "post",
+            "/cases",
+            "add_case",
+            "cases",
+            "Add a solved difficult case",
+            "The knowledge base (seed 002): a senior agent or complaint manager adds a solved "
+            "case. Numbers, e-mails, a `ticketId`'s customer name and address are removed from "
+            "every text before it is stored. A `ticketId` must be a ticket the caller can see "
+            "(else 404). Recorded in the audit log (`add_case`).",
+            library.CASE_WRITERS,
+            views.CaseView,
+            status=201,
+            response_description="The case as stored.",
+            body=shapes.CaseBody,
+            headers=("Location",),
+            errors=(404,),
+        ),
+        Operation(
+            "get",
+            "/cases/{case_id}",
+            "get_case",
+            "cases",
+            "Get a case",
+            "One case of the library.",
+            library.READ_CASE_ROLES,
+            views.CaseView,
+            response_description="The case.",
+            path_params=("case_id",),
+            errors=(404,),
+        ),
+        Operation(
+            "get",
+            "/tickets/{ticket_id}/cases",
+            "ticket_cases",
+            "cases",
+            "Top cases for a ticket",
+            "What the dispatch and appeal desks consult (seed 004 §5.5): the newest "
+            "cases of the ticket's phenomenon, at most 3 (none without a phenomenon). A route of "
+            "its own so that GET /tickets/{id} costs what it did: one read of the ticket, one "
+            f"Query of 3 items.{_SCOPED} The read is recorded in the audit log.",
+            tickets.READ_ROLES,
+            views.TicketCases,
+            response_description="The top cases.",
+            path_params=("ticket_id",),
+            errors=(404,),
+        ),
+        Operation(
+            "get",
+            "/reports/agents",
+            "agents_report",
+            "reports",
+            "Mistakes and mis-transfers per agent",
+            "Per agent over the days `from`..`to` (inclusive, Asia/Shanghai; at most 366): the "
+            "mistakes seniors marked at review, by kind and by stage, and mis-transfers (a "
+            "dispatch whose department returned the ticket or had it transferred away before "
+            "resolving it). `agent` narrows to one agent. Read from per-day counters, one Query "
+            "per month: the cost does not grow with the number of tickets.",
+            library.REPORT_ROLES,
+            views.AgentReport,
+            response_description="The report.",
+            query=shapes.AgentReportQuery,
         ),
     )
 

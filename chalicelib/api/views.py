@@ -446,3 +446,75 @@ class Bulletin(View):
     close_reason: str | None
     history: list[BulletinHistoryEntry]
     links: BulletinLinks
+
+
+# -- issue 12 items 4-5 (cases): the case library and the per-agent report -----------------------
+
+
+class CaseView(View):
+    """A case of the library: what happened, why and how it was solved — no personal data
+    (numbers, names, addresses and e-mails are replaced by placeholders such as `[号码]`)."""
+
+    id: str
+    phenomenon: str
+    category: str
+    title: str
+    cause: str | None = None
+    solution: str
+    script: str | None = None
+    analysis: str | None = None
+    source_ticket_id: str | None = Field(
+        default=None, description="The ticket it was archived from, or the one it was solved on."
+    )
+    source: Literal["archive", "knowledge_base"] = Field(
+        description="`archive`: a ticket archived with `addToCaseLibrary`; `knowledge_base`: "
+        "added by a senior or manager (POST /cases)."
+    )
+    created_by: str
+    created_at: Instant
+
+
+class CasePage(Page[CaseView]):
+    """A page of cases, newest first per phenomenon; `phenomena` are those searched (the one
+    given, or those the classifier ranks first for `q`)."""
+
+    phenomena: list[str]
+
+
+class TicketCases(View):
+    """The top cases for a ticket's phenomenon (what the dispatch and appeal desks consult)."""
+
+    ticket_id: str
+    phenomenon: str | None
+    items: list[CaseView]
+
+
+class MistakeCounts(View):
+    """Mistakes by kind (the kinds' codes, as `review` takes them)."""
+
+    wrong_category: int = Field(alias="wrong_category")
+    missing_information: int = Field(alias="missing_information")
+    wrong_department: int = Field(alias="wrong_department")
+    total: int
+
+
+class MistakesByStage(View):
+    intake: int
+    dispatch: int
+
+
+class AgentRating(View):
+    agent: str
+    mistakes: MistakeCounts
+    mistakes_by: MistakesByStage = Field(description="The same mistakes, by the stage rated.")
+    mis_transfers: int = Field(
+        description="Dispatches whose department returned the ticket or transferred it away "
+        "before resolving it."
+    )
+
+
+class AgentReport(View):
+    from_: date = Field(alias="from")
+    to: date
+    agent: str | None = None
+    items: list[AgentRating]

@@ -7,8 +7,8 @@ with an *outcome* the state machine branches on, and names the next step (or clo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,6 +16,7 @@ from .auth import DEPARTMENT_SCOPED, Principal, can_see
 from .duties import CRITERIA, canonical_duty, lateness
 from .errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from .ids import new_id
+from .ratings import Blame
 from .tickets import Ticket
 from .values import iso
 
@@ -860,3 +861,50 @@ _DECIDERS = {
     "judge_emergency": _judge_emergency,
     "emergency_action": _emergency_action,
 }
+# -- issue 12 items 4-5 (cases): a senior's review may rate the junior's intake or dispatch ------
+
+
+def _rated_review(
+    t: Ticket, p: Principal, body: shapes.RatedReviewBody, catalog: CatalogLike, now: datetime
+) -> Decision:
+    """`review`, plus the mistakes the senior marks; the service finds whose they are (the
+    ticket's intake agent, its dispatcher) and counts them (domain/ratings.py)."""
+    decision = _review(t, p, body, catalog, now)
+    if not body.mistakes:
+        return decision
+    return replace(decision, extra={**decision.extra, "mistakes": tuple(body.mistakes)})
+
+
+_DECIDERS = {**_DECIDERS, "review": _rated_review}
+
+
+def blame(
+    mistakes: Sequence[Any],
+    intake_agent: str | None,
+    dispatcher: str | None,
+    reviewer: str,
+) -> list[Blame]:
+    """Who each mistake is counted for (each `mistakes[i]` has `kind`, `of`, `note`). Raises 409
+    `nothing_to_rate` for a stage nobody did, `own_work` for the reviewer's own work."""
+    out: list[Blame] = []
+    seen: set[tuple[str, str]] = set()
+    for i, m in enumerate(mistakes):
+        agent = intake_agent if m.of == "intake" else dispatcher
+        where = f"mistakes[{i}].of"
+        if not agent:
+            raise Conflict(
+                f"nobody did this ticket's {m.of} yet: there is no one to rate",
+                code="nothing_to_rate",
+                errors=[FieldError(where, f"the ticket has no {m.of} agent")],
+            )
+        if agent == reviewer:
+            raise Conflict(
+                "a reviewer does not rate their own work",
+                code="own_work",
+                errors=[FieldError(where, f"the {m.of} was yours")],
+            )
+        if (m.of, m.kind) in seen:
+            continue  # one mistake of a kind per stage and review
+        seen.add((m.of, m.kind))
+        out.append(Blame(agent, m.kind, m.of, m.note))
+    return out

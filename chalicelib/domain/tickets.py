@@ -391,6 +391,9 @@ class Ticket:
         "lists the `years` counted on an estimate (weekends and the holidays package's "
         "holidays, no make-up working days).",
     )
+    # issue 12 items 4-5 (cases): the department the last dispatch named, until it resolves the
+    # ticket or hands it off (a return or transfer then counts a mis-transfer: domain/ratings.py)
+    dispatched_to: str | None = field(default=None, api=False)
 
     @property
     def closed(self) -> bool:

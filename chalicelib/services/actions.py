@@ -18,7 +18,7 @@ from chalicelib.domain.tickets import Ticket
 from chalicelib.domain.vocabulary import FLAGS
 from chalicelib.logs import logger
 
-from . import agenda, escalation, notifications, steps
+from . import agenda, escalation, library, notifications, steps
 from .context import Caller, Deps
 from .intake import required_fields_state
 from .tickets import Created, create_ticket
@@ -115,6 +115,10 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
             # come faster than the execution moves
             outbox={**(ticket.outbox or {}), str(ticket.step_seq): output},
         )
+    # issue 12 items 4-5 (cases): the case archived, the mistakes rated and a mis-transfer ride
+    # on this transaction
+    effects = library.effects(caller, ticket, after, decision, deps, now)
+    after = effects.ticket
     event = HistoryEvent(
         at=now,
         actor=p.username,
@@ -122,12 +126,12 @@ def _attempt(caller: Caller, ticket: Ticket, action: str, body: Any, deps: Deps)
         action=action,
         from_status=ticket.status,
         to_status=decision.to_status,
-        details={**decision.details, "requestId": caller.request_id},
+        details={**decision.details, **effects.details, "requestId": caller.request_id},
         version=ticket.version + 1,
     )
     audit = deps.audit.model(caller.audit(action, ticket.id, now))
     due_at = agenda.next_due_of(after, rules)
-    stored = deps.repo.save_change(ticket, after, event, audit, due_at=due_at)
+    stored = deps.repo.save_change(ticket, after, event, audit, due_at=due_at, also=effects.items)
     if stored is None:
         return None  # the workflow delivered a token or someone acted meanwhile: decide again
     delivered = output is not None and ticket.task_token is not None

@@ -13,6 +13,7 @@ from chalicelib import config
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.blacklist_repo import BlacklistRepository
 from chalicelib.adapters.bulletins_repo import BulletinCache, BulletinRepository
+from chalicelib.adapters.library_repo import LibraryRepository
 from chalicelib.adapters.notices_repo import NoticeRepository
 from chalicelib.adapters.notifier import Notifier
 from chalicelib.adapters.profile_repo import ProfileRepository
@@ -48,6 +49,7 @@ class Deps:
     # issue 11: bulletins, and the per-container cache of the active ones intake matches
     bulletins: BulletinRepository = field(default_factory=BulletinRepository)
     active_bulletins: BulletinCache = field(default_factory=BulletinCache)
+    library: LibraryRepository = field(default_factory=LibraryRepository)  # issue 12 (cases)
 
 
 @dataclass(frozen=True)

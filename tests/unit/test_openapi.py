@@ -270,6 +270,8 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Client, list[type[B
         sleep=lambda seconds: None,
         rules=Rules(),
         cursors=Cursors("test"),
+        # issue 12 items 4-5 (cases): the library answers nothing
+        library=SimpleNamespace(cases=lambda *args: iter(()), get_case=lambda case_id: None),
     )
     monkeypatch.setattr(shapes, "parse", parse)
     monkeypatch.setattr(context, "deps", lambda: deps)

@@ -32,9 +32,13 @@ if TYPE_CHECKING:
     from .actions import (
         EscalateBody as EscalateBody,
     )
+
+    # issue 12 items 4-5 (cases)
+    from .actions import Mistake as Mistake
     from .actions import (
         NoteBody as NoteBody,
     )
+    from .actions import RatedReviewBody as RatedReviewBody
     from .actions import (
         ReasonBody as ReasonBody,
     )
@@ -167,6 +171,10 @@ if TYPE_CHECKING:
     from .intake import (
         NewTicketBody as NewTicketBody,
     )
+    from .library import AgentReportQuery as AgentReportQuery
+    from .library import CaseBody as CaseBody
+    from .library import CasesQuery as CasesQuery
+    from .library import Day as Day
     from .other import (
         BlacklistBody as BlacklistBody,
     )
@@ -251,6 +259,13 @@ _HOME: dict[str, str] = {
     "TEXT_PATTERN": "base",
     "TicketQuery": "queries",
     "TransferBody": "actions",
+    # issue 12 items 4-5 (cases)
+    "CaseBody": "library",
+    "CasesQuery": "library",
+    "AgentReportQuery": "library",
+    "Day": "library",
+    "Mistake": "actions",
+    "RatedReviewBody": "actions",
 }
 
 

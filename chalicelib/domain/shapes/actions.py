@@ -320,3 +320,48 @@ ACTION_BODIES = {
     "judge_emergency": JudgeEmergencyBody,
     "emergency_action": EmergencyActionBody,
 }
+
+
+# -- issue 12 items 4-5 (cases): a senior's review rates the junior's intake or dispatch --------
+
+from ..ratings import MAX_MISTAKES, MISTAKE_KINDS, MISTAKE_STAGES  # noqa: E402
+
+
+class Mistake(Shape):
+    """A mistake the reviewer found: whose is taken from the ticket's history, never from here."""
+
+    kind: Literal[MISTAKE_KINDS]  # type: ignore[valid-type]
+    of: Literal[MISTAKE_STAGES]  # type: ignore[valid-type]
+    note: _text(1000, "What was wrong.") | None = None
+
+
+class RatedReviewBody(ReviewBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "valid": True,
+                    "opinion": "分类错误，已更正",
+                    "phenomenon": "voice_coverage",
+                    "mistakes": [
+                        {"kind": "wrong_category", "of": "intake", "note": "应为网络覆盖"}
+                    ],
+                }
+            ]
+        }
+    )
+
+    mistakes: (
+        Annotated[
+            list[Mistake],
+            Field(
+                max_length=MAX_MISTAKES,
+                description="Mistakes of the junior's intake (the ticket's intake agent) or "
+                "dispatch (its last dispatcher), counted per agent (GET /reports/agents).",
+            ),
+        ]
+        | None
+    ) = None
+
+
+ACTION_BODIES = {**ACTION_BODIES, "review": RatedReviewBody}
