@@ -25,6 +25,7 @@ CALENDAR_OVERRIDES = "CALENDAR_OVERRIDES"
 AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
 WORKFLOW_START_GRACE_SECONDS = "WORKFLOW_START_GRACE_SECONDS"
 CURSOR_SECRET = "CURSOR_SECRET"
+KPIS_TABLE = "KPIS_TABLE"  # issue 12 (KPIs): the counters table
 
 ALL = (
     TICKETS_TABLE,
@@ -43,6 +44,7 @@ ALL = (
     AUDIT_RETENTION_DAYS,
     WORKFLOW_START_GRACE_SECONDS,
     CURSOR_SECRET,
+    KPIS_TABLE,
 )
 
 
@@ -72,6 +74,11 @@ def blacklist_table() -> str:
 
 def notices_table() -> str:
     return _get(NOTICES_TABLE, "complaint-tickets-notices")
+
+
+def kpis_table() -> str:
+    """Issue 12 (KPIs): pre-aggregated counters per day × department (decision 0018)."""
+    return _get(KPIS_TABLE, "complaint-tickets-kpis")
 
 
 def ticket_events_topic_arn() -> str:

@@ -72,6 +72,10 @@ def execution_input(
     payload["status"] = ticket.status
     payload["summary"] = ticket.label()  # executions carry codes and ids, never customer text
     payload["severity"] = "high" if ticket.escalated or ticket.emergency else "normal"
+    # issue 12 (KPIs): the `created` event's id and the ticket's KPI facts (decision 0018)
+    from .notifications import event_identity
+
+    payload.update(event_identity(ticket))
     if notice is not None:  # published by the execution itself (ASL), never by the API
         payload["intakeNotice"] = {
             "eventType": notice.event_type,
