@@ -27,7 +27,14 @@ def tickets(client: Any, table: str, problems: list[str]) -> Iterator[Any]:
     from chalicelib.adapters.tickets_repo import decode
     from chalicelib.domain.tickets import Ticket
 
-    args: dict[str, Any] = {"TableName": table, "Limit": PAGE}
+    # the table also holds items keyed `<kind>#…` (customer profiles, intake counters): tickets
+    # are the items whose id has no `#`
+    args: dict[str, Any] = {
+        "TableName": table,
+        "Limit": PAGE,
+        "FilterExpression": "NOT contains(id, :hash)",
+        "ExpressionAttributeValues": {":hash": {"S": "#"}},
+    }
     while True:
         page = client.scan(**args)
         for raw in page.get("Items", []):
