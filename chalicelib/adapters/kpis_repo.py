@@ -182,9 +182,16 @@ class KpiRepository:
 
     # -- the report's read --------------------------------------------------------------------
 
-    def read(self, start: date, end: date, department: str | None = None) -> Read:
+    def read(
+        self,
+        start: date,
+        end: date,
+        department: str | None = None,
+        attributes: list[str] | None = None,
+    ) -> Read:
         """The counter items of the days `start`..`end` (one Query per month touched, paged),
-        of one department or all: O(days × departments) items, whatever the number of tickets."""
+        of one department or all: O(days × departments) items, whatever the number of tickets;
+        only `attributes` (a rollup) are returned, when given."""
         items: list[dict[str, Any]] = []
         read = calls = 0
         for month in kpis.months(start, end):
@@ -197,9 +204,19 @@ class KpiRepository:
                     ":b": {"S": f"{min(end.isoformat(), month + '-31')}#\uffff"},
                 },
             }
+            names: dict[str, str] = {}
+            if attributes is not None:
+                names.update({"#k": "sk", "#d": "day", "#p": "department"})
+                names.update({f"#a{n}": a for n, a in enumerate(attributes)})
+                args["ProjectionExpression"] = ", ".join(
+                    ["#k", "#d", "#p", *(f"#a{n}" for n in range(len(attributes)))]
+                )
             if department:
-                args["FilterExpression"] = "department = :p"
+                names["#p"] = "department"
+                args["FilterExpression"] = "#p = :p"
                 args["ExpressionAttributeValues"][":p"] = {"S": department}
+            if names:
+                args["ExpressionAttributeNames"] = names
             while True:
                 page = self.client.query(**args)
                 calls += 1

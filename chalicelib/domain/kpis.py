@@ -55,6 +55,9 @@ CROSS_PROVINCE_SOURCE = "other_province"
 UNASSIGNED = "unassigned"
 UNCLASSIFIED = "unclassified"
 SEPARATOR = "|"
+# Each counter is also kept rolled up over categories, channels or both (`*`), in the same item:
+# a report reads only the attributes of the rollup it needs (a ProjectionExpression).
+ANY = "*"
 MAX_DAYS = 366
 
 
@@ -170,9 +173,11 @@ def delta(
         if not f:
             return
         cell = out.setdefault((str(f["day"]), str(f["department"])), {})
+        category, channel = str(f["category"]), str(f["channel"])
         for counter, n in (f.get("counters") or {}).items():
-            key = attribute(str(f["category"]), str(f["channel"]), str(counter))
-            cell[key] = cell.get(key, 0) + sign * int(n)
+            for cat, ch in ((category, channel), (category, ANY), (ANY, channel), (ANY, ANY)):
+                key = attribute(cat, ch, str(counter))
+                cell[key] = cell.get(key, 0) + sign * int(n)
 
     add(old, -1)
     add(new, +1)
@@ -190,22 +195,26 @@ def new_incident(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -
 # -- summing counter items ---------------------------------------------------------------------
 
 
+def rollup(category: str | None = None, channel: str | None = None) -> list[str]:
+    """The attributes holding every counter of one category (or all: `*`) × one channel."""
+    return [attribute(category or ANY, channel or ANY, c) for c in ALL_COUNTERS]
+
+
 def totals(
     items: Iterable[Mapping[str, Any]],
     category: str | None = None,
     channel: str | None = None,
 ) -> dict[str, int]:
-    """Sum the counters of counter items (attribute → number), optionally one category/channel."""
+    """Sum the counters of counter items (attribute → number): all categories and channels, or
+    one category and/or one channel (their rollup attributes)."""
     out = dict.fromkeys(ALL_COUNTERS, 0)
+    wanted = (category or ANY, channel or ANY)
     for item in items:
         for name, value in item.items():
             parts = split_attribute(name)
-            if parts is None:
+            if parts is None or (parts[0], parts[1]) != wanted:
                 continue
-            cat, ch, counter = parts
-            if (category and cat != category) or (channel and ch != channel):
-                continue
-            out[counter] = out.get(counter, 0) + int(value)
+            out[parts[2]] = out.get(parts[2], 0) + int(value)
     return out
 
 

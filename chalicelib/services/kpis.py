@@ -55,7 +55,7 @@ def _check_facts(facts: Any) -> None:
         raise BadEvent("kpi must be an object")
     for key in ("day", "department", "category", "channel"):
         value = facts.get(key)
-        if not isinstance(value, str) or not value or kpis.SEPARATOR in value or "#" in value:
+        if not isinstance(value, str) or not value or any(c in value for c in "|#*"):
             raise BadEvent(f"kpi.{key} must be a code")
     counters = facts.get("counters")
     if not isinstance(counters, dict) or not all(
@@ -112,7 +112,8 @@ def report(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]
 
 
 def build(q: Any, deps: Deps) -> dict[str, Any]:
-    read = deps.kpis.read(q.start, q.end, q.department)
+    attributes = kpis.rollup(q.category, q.channel)
+    read = deps.kpis.read(q.start, q.end, q.department, attributes)
     by_department: dict[str, list[dict[str, Any]]] = {}
     for item in read.items:
         by_department.setdefault(str(item.get("department")), []).append(item)

@@ -156,7 +156,14 @@ def test_delta_moves_a_ticket_between_departments_and_drops_zeros() -> None:
     new = kpis.facts(ticket(department="marketing", reply=reply_at(1)))
     d = kpis.delta(old, new)
     a = kpis.attribute("basic_communication", "hotline", "complaints")
-    assert d[("2026-11-23", "network")] == {a: -1}
+    assert d[("2026-11-23", "network")][a] == -1
+    assert d[("2026-11-23", "network")]["*|*|complaints"] == -1
+    assert set(d[("2026-11-23", "network")]) == {
+        a,
+        "basic_communication|*|complaints",
+        "*|hotline|complaints",
+        "*|*|complaints",
+    }
     assert d[("2026-11-23", "marketing")][a] == 1
     assert kpis.delta(new, new) == {}
     assert kpis.delta(None, None) == {}
@@ -168,14 +175,24 @@ def test_a_new_incident_is_named_once() -> None:
     assert kpis.new_incident(None, {"incidentId": None}) is None
 
 
-def test_totals_filter_on_category_and_channel() -> None:
-    items = [
-        {"day": "2026-11-23", "department": "network", "a|hotline|complaints": 3},
-        {"b|app|complaints": 2, "b|app|replied": 1, "department": "crc"},
-    ]
-    assert kpis.totals(items)["complaints"] == 5
-    assert kpis.totals(items, category="b")["complaints"] == 2
-    assert kpis.totals(items, channel="hotline")["replied"] == 0
+def test_totals_read_the_rollup_of_a_category_and_a_channel() -> None:
+    def facts(category: str, channel: str, **counters: int) -> dict[str, Any]:
+        c = {"complaints": 1, **counters}
+        return {"day": "d", "department": "p", "category": category, "channel": channel,
+                "counters": c}  # fmt: skip
+
+    item: dict[str, int] = {}
+    for f in (facts("a", "hotline"), facts("a", "app", replied=1), facts("b", "app")):
+        for attr, n in kpis.delta(None, f)[("d", "p")].items():
+            item[attr] = item.get(attr, 0) + n
+    assert item["*|*|complaints"] == 3 and item["a|*|complaints"] == 2
+    assert item["*|app|complaints"] == 2 and item["a|app|replied"] == 1
+    assert kpis.totals([item])["complaints"] == 3
+    assert kpis.totals([item, item])["complaints"] == 6
+    assert kpis.totals([item], category="b")["complaints"] == 1
+    assert kpis.totals([item], channel="app")["replied"] == 1
+    assert kpis.totals([item], category="a", channel="hotline")["replied"] == 0
+    assert set(kpis.rollup("a")) == {f"a|*|{c}" for c in kpis.ALL_COUNTERS}
 
 
 # -- formulas ------------------------------------------------------------------------------------
@@ -425,3 +442,34 @@ def test_the_query_names_the_failing_field() -> None:
     assert _failing_field(**{"from": "2026-11-01", "to": "2026-11-30", "x": "1"}) == ["x"]
     # a leap year's 366 days pass
     _query(**{"from": "2024-01-01", "to": "2024-12-31"})
+
+
+# -- the infrastructure ----------------------------------------------------------------------------
+
+
+def test_the_template_subscribes_the_aggregator_to_ticket_events() -> None:
+    from infra.resources import load_template
+
+    resources = load_template()["Resources"]
+    sub = resources["KpiEventsSubscription"]["Properties"]
+    assert sub["TopicArn"] == {"Ref": "TicketEventsTopic"}
+    assert sub["Endpoint"] == {"Fn::GetAtt": ["KpiEventsQueue", "Arn"]}
+    assert sub["RawMessageDelivery"] is True and "FilterPolicy" not in sub
+    queue = resources["KpiEventsQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert queue["QueueName"] == {"Fn::Sub": "${AWS::StackName}-kpi-events"}
+    events = resources["AggregateKpis"]["Properties"]["Events"]
+    assert events["AggregateKpisSqsEventSource"]["Properties"]["FunctionResponseTypes"] == [
+        "ReportBatchItemFailures"
+    ]
+    table = resources["KpisTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk", "sk"]
+
+
+def test_the_queue_name_is_the_apps() -> None:
+    import app
+
+    assert app.KPI_EVENTS_QUEUE == "${AWS::StackName}-kpi-events"
+    sources = [e for e in app.app.event_sources if getattr(e, "queue", None)]
+    assert {e.name for e in sources} >= {"aggregate_kpis"}
