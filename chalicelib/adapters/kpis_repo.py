@@ -1,10 +1,12 @@
-"""The KPI counters table: pre-aggregated counters per day × department, and what each ticket
-has contributed to them (decision 0018).
+"""The KPI counters table: pre-aggregated counters per day × department × category × channel,
+and what each ticket has contributed to them (decision 0018).
 
 Items (one table, key `pk` + `sk`):
 
-- counters: `pk` = `YYYY-MM`, `sk` = `YYYY-MM-DD#<department>`; one number attribute per
-  category × channel × counter (`<category>|<channel>|<counter>`), updated with `ADD` only;
+- counters: `pk` = `YYYY-MM|<category>|<channel>` (a scope; `*` for all categories or all
+  channels: the rollups), `sk` = `YYYY-MM-DD#<department>`; one number attribute per counter
+  (`complaints`, `replied` …), updated with `ADD` only. Small items: a write pays for a small
+  item, and a report reads one scope's items, one per day × department;
 - a ticket's applied snapshot: `pk` = `ticket#<id>`, `sk` = `applied`; the version and event id
   last applied, its facts (JSON), `expiresAt` (TTL);
 - an incident seen: `pk` = `incident#<id>`, `sk` = `seen` (TTL), so each counts once.
@@ -53,11 +55,17 @@ def _state_key(ticket_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ticket#{ticket_id}"}, "sk": {"S": STATE_SK}}
 
 
-def _cell_key(day: str, department: str) -> dict[str, Any]:
-    return {"pk": {"S": day[:7]}, "sk": {"S": f"{day}#{department}"}}
+def _partition(month: str, where: str) -> str:
+    return f"{month}{kpis.SEPARATOR}{where}"
 
 
-def _counter_update(table: str, day: str, department: str, adds: Mapping[str, int]) -> Any:
+def _cell_key(where: str, day: str, department: str) -> dict[str, Any]:
+    return {"pk": {"S": _partition(day[:7], where)}, "sk": {"S": f"{day}#{department}"}}
+
+
+def _counter_update(
+    table: str, where: str, day: str, department: str, adds: Mapping[str, int]
+) -> Any:
     names = {"#d": "day", "#p": "department"}
     values: dict[str, Any] = {":d": {"S": day}, ":p": {"S": department}}
     parts = []
@@ -68,7 +76,7 @@ def _counter_update(table: str, day: str, department: str, adds: Mapping[str, in
     return {
         "Update": {
             "TableName": table,
-            "Key": _cell_key(day, department),
+            "Key": _cell_key(where, day, department),
             "UpdateExpression": "SET #d = :d, #p = :p ADD " + ", ".join(parts),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -124,13 +132,13 @@ class KpiRepository:
             changes = kpis.delta(old, facts)
             incident = None if incident_known else kpis.new_incident(old, facts)
             if incident and facts:
-                cell = (str(facts["day"]), str(facts["department"]))
-                key = kpis.attribute(str(facts["category"]), str(facts["channel"]), kpis.INCIDENTS)
-                adds = changes.setdefault(cell, {})
-                adds[key] = adds.get(key, 0) + 1
+                day, department = str(facts["day"]), str(facts["department"])
+                for where in kpis.scopes(str(facts["category"]), str(facts["channel"])):
+                    adds = changes.setdefault((where, day, department), {})
+                    adds[kpis.INCIDENTS] = adds.get(kpis.INCIDENTS, 0) + 1
                 items.append(self._incident_put(incident, now))
-            for (day, department), adds in sorted(changes.items()):
-                items.append(_counter_update(self.table, day, department, adds))
+            for (where, day, department), adds in sorted(changes.items()):
+                items.append(_counter_update(self.table, where, day, department, adds))
             try:
                 self.client.transact_write_items(TransactItems=items)
             except Exception as err:
@@ -182,16 +190,10 @@ class KpiRepository:
 
     # -- the report's read --------------------------------------------------------------------
 
-    def read(
-        self,
-        start: date,
-        end: date,
-        department: str | None = None,
-        attributes: list[str] | None = None,
-    ) -> Read:
-        """The counter items of the days `start`..`end` (one Query per month touched, paged),
-        of one department or all: O(days × departments) items, whatever the number of tickets;
-        only `attributes` (a rollup) are returned, when given."""
+    def read(self, start: date, end: date, where: str, department: str | None = None) -> Read:
+        """The counter items of one scope (`kpis.scope`) for the days `start`..`end`: one Query
+        per month touched (paged), of one department or all — O(days × departments) small
+        items, whatever the number of tickets."""
         items: list[dict[str, Any]] = []
         read = calls = 0
         for month in kpis.months(start, end):
@@ -199,24 +201,15 @@ class KpiRepository:
                 "TableName": self.table,
                 "KeyConditionExpression": "pk = :m AND sk BETWEEN :a AND :b",
                 "ExpressionAttributeValues": {
-                    ":m": {"S": month},
+                    ":m": {"S": _partition(month, where)},
                     ":a": {"S": f"{max(start.isoformat(), month + '-01')}#"},
                     ":b": {"S": f"{min(end.isoformat(), month + '-31')}#\uffff"},
                 },
             }
-            names: dict[str, str] = {}
-            if attributes is not None:
-                names.update({"#k": "sk", "#d": "day", "#p": "department"})
-                names.update({f"#a{n}": a for n, a in enumerate(attributes)})
-                args["ProjectionExpression"] = ", ".join(
-                    ["#k", "#d", "#p", *(f"#a{n}" for n in range(len(attributes)))]
-                )
             if department:
-                names["#p"] = "department"
                 args["FilterExpression"] = "#p = :p"
+                args["ExpressionAttributeNames"] = {"#p": "department"}
                 args["ExpressionAttributeValues"][":p"] = {"S": department}
-            if names:
-                args["ExpressionAttributeNames"] = names
             while True:
                 page = self.client.query(**args)
                 calls += 1
@@ -265,9 +258,11 @@ class KpiRepository:
         return len(requests)
 
     @staticmethod
-    def counter_item(day: str, department: str, attrs: Mapping[str, int]) -> dict[str, Any]:
+    def counter_item(
+        where: str, day: str, department: str, attrs: Mapping[str, int]
+    ) -> dict[str, Any]:
         item = {
-            **_cell_key(day, department),
+            **_cell_key(where, day, department),
             "day": {"S": day},
             "department": {"S": department},
         }

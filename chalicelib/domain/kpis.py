@@ -1,5 +1,6 @@
 """Service KPIs (seed 004 ch.4 §1; DOMAIN.md §10–11): what one ticket contributes to the counters,
-and the manual's formulas over summed counters. Pure: no AWS, no I/O.
+and the manual's formulas over summed counters. Pure: no AWS, no I/O. Intake computes `facts` on every create: what only reports need (csv,
+fractions) is imported where it is used.
 
 The period of a report is a cohort: the complaints created in it (Asia/Shanghai days), with what
 has happened to them so far. Each ticket contributes a *snapshot* of small integers (`facts`) to
@@ -10,12 +11,9 @@ applies the difference from the snapshot it applied before (decision 0018).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Any, Literal, TypedDict
 
 from .calendar import SHANGHAI
@@ -55,8 +53,8 @@ CROSS_PROVINCE_SOURCE = "other_province"
 UNASSIGNED = "unassigned"
 UNCLASSIFIED = "unclassified"
 SEPARATOR = "|"
-# Each counter is also kept rolled up over categories, channels or both (`*`), in the same item:
-# a report reads only the attributes of the rollup it needs (a ProjectionExpression).
+# Counters are also kept rolled up over categories, channels or both (`*`), in items of their
+# own: a report reads only the rollup it needs.
 ANY = "*"
 MAX_DAYS = 366
 
@@ -148,19 +146,25 @@ def facts(ticket: Any) -> Facts | None:
     }
 
 
-def attribute(category: str, channel: str, counter: str) -> str:
-    """The counter item's attribute for one category × channel × counter."""
-    return SEPARATOR.join((category, channel, counter))
+def scope(category: str | None = None, channel: str | None = None) -> str:
+    """A counter partition: one category (or all, `*`) × one channel (or all)."""
+    return f"{category or ANY}{SEPARATOR}{channel or ANY}"
 
 
-def split_attribute(name: str) -> tuple[str, str, str] | None:
-    parts = name.split(SEPARATOR)
-    if len(parts) != 3:
-        return None
-    return parts[0], parts[1], parts[2]
+# (scope, day, department): one counter item
+CellKey = tuple[str, str, str]
 
 
-CellKey = tuple[str, str]  # (day, department): one counter item
+def scopes(category: str, channel: str) -> tuple[str, ...]:
+    """Where one complaint of `category` × `channel` counts: its own cell and the rollups over
+    categories, channels and both — each a small item of its own, so that a write pays for a
+    small item and a report reads only the rollup it asks for."""
+    return (
+        scope(category, channel),
+        scope(category, None),
+        scope(None, channel),
+        scope(None, None),
+    )
 
 
 def delta(
@@ -172,12 +176,11 @@ def delta(
     def add(f: Mapping[str, Any] | None, sign: int) -> None:
         if not f:
             return
-        cell = out.setdefault((str(f["day"]), str(f["department"])), {})
-        category, channel = str(f["category"]), str(f["channel"])
-        for counter, n in (f.get("counters") or {}).items():
-            for cat, ch in ((category, channel), (category, ANY), (ANY, channel), (ANY, ANY)):
-                key = attribute(cat, ch, str(counter))
-                cell[key] = cell.get(key, 0) + sign * int(n)
+        day, department = str(f["day"]), str(f["department"])
+        for where in scopes(str(f["category"]), str(f["channel"])):
+            cell = out.setdefault((where, day, department), {})
+            for counter, n in (f.get("counters") or {}).items():
+                cell[str(counter)] = cell.get(str(counter), 0) + sign * int(n)
 
     add(old, -1)
     add(new, +1)
@@ -195,26 +198,14 @@ def new_incident(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -
 # -- summing counter items ---------------------------------------------------------------------
 
 
-def rollup(category: str | None = None, channel: str | None = None) -> list[str]:
-    """The attributes holding every counter of one category (or all: `*`) × one channel."""
-    return [attribute(category or ANY, channel or ANY, c) for c in ALL_COUNTERS]
-
-
-def totals(
-    items: Iterable[Mapping[str, Any]],
-    category: str | None = None,
-    channel: str | None = None,
-) -> dict[str, int]:
-    """Sum the counters of counter items (attribute → number): all categories and channels, or
-    one category and/or one channel (their rollup attributes)."""
+def totals(items: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Sum the counters of counter items (of one scope)."""
     out = dict.fromkeys(ALL_COUNTERS, 0)
-    wanted = (category or ANY, channel or ANY)
     for item in items:
-        for name, value in item.items():
-            parts = split_attribute(name)
-            if parts is None or (parts[0], parts[1]) != wanted:
-                continue
-            out[parts[2]] = out.get(parts[2], 0) + int(value)
+        for counter in ALL_COUNTERS:
+            value = item.get(counter)
+            if isinstance(value, int) and not isinstance(value, bool):
+                out[counter] += value
     return out
 
 
@@ -338,12 +329,16 @@ def met(numerator: int, denominator: int, target: str | None, direction: Directi
     is no target or no value (an empty period)."""
     if target is None or denominator <= 0:
         return None
+    from fractions import Fraction  # here: intake computes facts, never this
+
     value = Fraction(numerator, denominator)
     goal = Fraction(target)
     return value >= goal if direction == "at_least" else value <= goal
 
 
 def evaluate(kpi: Kpi, counters: Mapping[str, int]) -> dict[str, Any]:
+    from fractions import Fraction
+
     numerator = _sum(counters, kpi.numerator)
     denominator = _sum(counters, kpi.denominator) if kpi.denominator else 0
     if kpi.minus:
@@ -419,6 +414,9 @@ def _number(text: str) -> bool:
 
 def to_csv(result: Mapping[str, Any]) -> str:
     """The report as CSV: one row per KPI (and per department when the report has them)."""
+    import csv
+    import io
+
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

@@ -112,19 +112,18 @@ def report(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]
 
 
 def build(q: Any, deps: Deps) -> dict[str, Any]:
-    attributes = kpis.rollup(q.category, q.channel)
-    read = deps.kpis.read(q.start, q.end, q.department, attributes)
+    read = deps.kpis.read(q.start, q.end, kpis.scope(q.category, q.channel), q.department)
     by_department: dict[str, list[dict[str, Any]]] = {}
     for item in read.items:
         by_department.setdefault(str(item.get("department")), []).append(item)
     result: dict[str, Any] = {
         "from": q.from_,
         "to": q.to,
-        "kpis": kpis.report(kpis.totals(read.items, q.category, q.channel)),
+        "kpis": kpis.report(kpis.totals(read.items)),
         "departments": [
             {
                 "department": dept,
-                "kpis": kpis.report(kpis.totals(items, q.category, q.channel)),
+                "kpis": kpis.report(kpis.totals(items)),
             }
             for dept, items in sorted(by_department.items())
         ],
@@ -144,7 +143,7 @@ def rebuild(tickets: Iterable[Any], deps: Deps) -> dict[str, int]:
     pages by the caller): the counters the aggregator would have reached had it seen each
     ticket's last event. Run with the aggregator's event source paused (decision 0018)."""
     now = deps.clock()
-    cells: dict[tuple[str, str], dict[str, int]] = {}
+    cells: dict[tuple[str, str, str], dict[str, int]] = {}
     states: list[dict[str, Any]] = []
     seen_incidents: set[str] = set()
     count = 0
@@ -162,11 +161,11 @@ def rebuild(tickets: Iterable[Any], deps: Deps) -> dict[str, int]:
         incident = facts.get("incidentId")
         if incident and incident not in seen_incidents:
             seen_incidents.add(str(incident))
-            cell = (facts["day"], facts["department"])
-            key = kpis.attribute(facts["category"], facts["channel"], kpis.INCIDENTS)
-            cells.setdefault(cell, {})[key] = cells.get(cell, {}).get(key, 0) + 1
+            for where in kpis.scopes(facts["category"], facts["channel"]):
+                counts = cells.setdefault((where, facts["day"], facts["department"]), {})
+                counts[kpis.INCIDENTS] = counts.get(kpis.INCIDENTS, 0) + 1
     deleted = deps.kpis.delete_all()
-    items = [deps.kpis.counter_item(day, dept, attrs) for (day, dept), attrs in cells.items()]
+    items = [deps.kpis.counter_item(*cell, attrs) for cell, attrs in cells.items()]
     items += states
     items += [deps.kpis.incident_item(i, now) for i in sorted(seen_incidents)]
     written = deps.kpis.put_all(items)

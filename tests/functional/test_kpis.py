@@ -145,9 +145,21 @@ def _handle(messages: list[tuple[str, str]]) -> dict[str, Any]:
     return result
 
 
-def _counter_items(day: str) -> list[dict[str, Any]]:
+def _counter_items(day: str, where: str = "*|*") -> list[dict[str, Any]]:
     d = date.fromisoformat(day)
-    return sorted(_deps().kpis.read(d, d).items, key=lambda i: str(i["sk"]))
+    return sorted(_deps().kpis.read(d, d, where).items, key=lambda i: str(i["pk"] + i["sk"]))
+
+
+def _all_counter_items() -> list[dict[str, Any]]:
+    """Every counter item of every scope (a Scan: tests only)."""
+    client, table = boto3.client("dynamodb"), _deps().kpis.table
+    items = client.scan(TableName=table)["Items"]
+    out = [  # zeros left by ADDs that cancelled out are no count
+        {k: (int(v["N"]) if "N" in v else v["S"]) for k, v in i.items() if v != {"N": "0"}}
+        for i in items
+        if not i["pk"]["S"].startswith(("ticket#", "incident#"))
+    ]
+    return sorted(out, key=lambda i: str(i["pk"] + i["sk"]))
 
 
 # -- through the topic and the queue ----------------------------------------------------------
@@ -251,8 +263,7 @@ def test_a_redelivered_event_is_counted_once(api: Api, aws: Any) -> None:
     assert _handle(again) == {"batchItemFailures": []}
     assert _handle(again) == {"batchItemFailures": []}
     after = _counter_items(day)
-    key = "basic_communication|hotline|complaints"
-    assert [i[key] for i in before] == [i[key] for i in after] == [1]
+    assert [i["complaints"] for i in before] == [i["complaints"] for i in after] == [1]
     assert _kpi(_report(api, day), "reply_rate")["denominator"] == 1
 
 
@@ -322,21 +333,21 @@ def test_an_older_event_after_a_newer_one_changes_nothing(aws: Any) -> None:
     assert repo.apply("T9:5", "T9", 5, _facts("crc", replied=1), now).outcome == "applied"
     assert repo.apply("T9:3", "T9", 3, _facts("network"), now).outcome == "stale"
     assert repo.apply("T9:5", "T9", 5, _facts("crc", replied=1), now).outcome == "duplicate"
-    items = _counter_items("2026-11-23")
-    assert [(i["department"], i["basic_communication|hotline|replied"]) for i in items] == [
-        ("crc", 1)
-    ]
+    items = _counter_items("2026-11-23", "basic_communication|hotline")
+    assert [(i["department"], i["replied"]) for i in items] == [("crc", 1)]
 
 
 def test_a_ticket_moving_department_moves_its_counts(aws: Any) -> None:
     repo, now = _deps().kpis, datetime(2026, 11, 23, tzinfo=UTC)
     repo.apply("T8:1", "T8", 1, _facts("network"), now)
     applied = repo.apply("T8:4", "T8", 4, _facts("marketing", transfers=1, transferred=1), now)
-    assert applied.items_written == 3  # the snapshot and two counter items, one transaction
-    by_dept = {i["department"]: i for i in _counter_items("2026-11-23")}
-    assert by_dept["network"]["basic_communication|hotline|complaints"] == 0
-    assert by_dept["marketing"]["basic_communication|hotline|complaints"] == 1
-    assert by_dept["marketing"]["basic_communication|hotline|transfers"] == 1
+    # the snapshot, and the four scopes (cell and rollups) of each department: one transaction
+    assert applied.items_written == 1 + 4 + 4
+    for where in ("basic_communication|hotline", "basic_communication|*", "*|hotline", "*|*"):
+        by_dept = {i["department"]: i for i in _counter_items("2026-11-23", where)}
+        assert by_dept["network"]["complaints"] == 0
+        assert by_dept["marketing"]["complaints"] == 1
+        assert by_dept["marketing"]["transfers"] == 1
 
 
 def test_each_incident_counts_once(aws: Any) -> None:
@@ -345,9 +356,9 @@ def test_each_incident_counts_once(aws: Any) -> None:
         facts = _facts("network", incident_tickets=1)
         facts["incidentId"] = "I1"
         repo.apply(f"T{n}:1", f"T{n}", 1, facts, now)
-    item = _counter_items("2026-11-23")[0]
-    assert item["basic_communication|hotline|incident_tickets"] == 3
-    assert item["basic_communication|hotline|incidents"] == 1
+    for where in ("basic_communication|hotline", "*|*"):
+        item = _counter_items("2026-11-23", where)[0]
+        assert (item["incident_tickets"], item["incidents"]) == (3, 1)
 
 
 def test_the_rebuild_gives_the_same_counters(api: Api, aws: Any) -> None:
@@ -359,14 +370,16 @@ def test_the_rebuild_gives_the_same_counters(api: Api, aws: Any) -> None:
     for t in (a, b, c):
         _applied(t["id"])
     day = _day(a)
-    before = _counter_items(day)
+    before = _all_counter_items()
+    # hotline and app complaints of one category: 2 cells, 2 channel rollups, 1 category, 1 all
+    assert len(before) == 6
     report = _report(api, day)
 
     from infra import rebuild_kpis
 
     result = rebuild_kpis.run()
     assert result["complaints"] == 3 and result["unreadable"] == []
-    after = _counter_items(day)
+    after = _all_counter_items()
     assert after == before
     assert _report(api, day) == report
     # the snapshots are the tickets' versions: a later event applies on top, once

@@ -155,16 +155,13 @@ def test_delta_moves_a_ticket_between_departments_and_drops_zeros() -> None:
     old = kpis.facts(ticket(department="network"))
     new = kpis.facts(ticket(department="marketing", reply=reply_at(1)))
     d = kpis.delta(old, new)
-    a = kpis.attribute("basic_communication", "hotline", "complaints")
-    assert d[("2026-11-23", "network")][a] == -1
-    assert d[("2026-11-23", "network")]["*|*|complaints"] == -1
-    assert set(d[("2026-11-23", "network")]) == {
-        a,
-        "basic_communication|*|complaints",
-        "*|hotline|complaints",
-        "*|*|complaints",
-    }
-    assert d[("2026-11-23", "marketing")][a] == 1
+    day = "2026-11-23"
+    scopes = ("basic_communication|hotline", "basic_communication|*", "*|hotline", "*|*")
+    for where in scopes:
+        assert d[(where, day, "network")] == {"complaints": -1}
+        assert d[(where, day, "marketing")]["complaints"] == 1
+        assert d[(where, day, "marketing")]["replied"] == 1
+    assert len(d) == 8
     assert kpis.delta(new, new) == {}
     assert kpis.delta(None, None) == {}
 
@@ -175,24 +172,24 @@ def test_a_new_incident_is_named_once() -> None:
     assert kpis.new_incident(None, {"incidentId": None}) is None
 
 
-def test_totals_read_the_rollup_of_a_category_and_a_channel() -> None:
+def test_each_complaint_counts_in_its_cell_and_the_rollups() -> None:
     def facts(category: str, channel: str, **counters: int) -> dict[str, Any]:
         c = {"complaints": 1, **counters}
         return {"day": "d", "department": "p", "category": category, "channel": channel,
                 "counters": c}  # fmt: skip
 
-    item: dict[str, int] = {}
+    items: dict[str, dict[str, int]] = {}
     for f in (facts("a", "hotline"), facts("a", "app", replied=1), facts("b", "app")):
-        for attr, n in kpis.delta(None, f)[("d", "p")].items():
-            item[attr] = item.get(attr, 0) + n
-    assert item["*|*|complaints"] == 3 and item["a|*|complaints"] == 2
-    assert item["*|app|complaints"] == 2 and item["a|app|replied"] == 1
-    assert kpis.totals([item])["complaints"] == 3
-    assert kpis.totals([item, item])["complaints"] == 6
-    assert kpis.totals([item], category="b")["complaints"] == 1
-    assert kpis.totals([item], channel="app")["replied"] == 1
-    assert kpis.totals([item], category="a", channel="hotline")["replied"] == 0
-    assert set(kpis.rollup("a")) == {f"a|*|{c}" for c in kpis.ALL_COUNTERS}
+        for (where, _, _), adds in kpis.delta(None, f).items():
+            item = items.setdefault(where, {})
+            for counter, n in adds.items():
+                item[counter] = item.get(counter, 0) + n
+    assert items[kpis.scope()]["complaints"] == 3
+    assert items[kpis.scope("a")]["complaints"] == 2
+    assert items[kpis.scope(channel="app")] == {"complaints": 2, "replied": 1}
+    assert items[kpis.scope("a", "app")] == {"complaints": 1, "replied": 1}
+    assert kpis.totals([items["*|*"], items["*|*"]])["complaints"] == 6
+    assert kpis.totals([{"complaints": 2, "department": "p", "day": "d"}])["replied"] == 0
 
 
 # -- formulas ------------------------------------------------------------------------------------
