@@ -407,6 +407,63 @@ def agents_report() -> Response:
     return http.json_response(library.agents_report(http.caller(req), http.query(req), _services()))
 
 
+# -- issue 12 (KPIs): reports read the counters the aggregator keeps (decision 0018) ----------
+REPORT_TYPES = ("application/json", "text/csv")
+
+
+def _not_acceptable(offered: tuple[str, ...]) -> Response:
+    return http.problem(
+        406,
+        "Not acceptable",
+        f"this report is available as {', '.join(offered)}",
+        slug="not-acceptable",
+        extra={"code": "not_acceptable"},
+    )
+
+
+@app.route("/reports/kpis", methods=["GET"], authorizer=AUTH)
+@endpoint
+def kpi_report() -> Response:
+    from chalicelib.api.negotiation import choose
+    from chalicelib.services import kpis
+
+    req = app.current_request
+    deps = _services()
+    q = kpis.query(http.caller(req), http.query(req), deps)
+    media = choose(http.header(req, "Accept"), REPORT_TYPES)
+    if media is None:
+        return _not_acceptable(REPORT_TYPES)
+    result = kpis.build(q, deps)
+    if media == "text/csv":
+        from chalicelib.domain.kpis import to_csv
+
+        name = f"kpis-{result['from']}-{result['to']}.csv"
+        headers = {
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Vary": "Accept",
+        }
+        return Response(body=to_csv(result), status_code=200, headers=headers)
+    return http.json_response(result, headers={"Vary": "Accept"})
+
+
+@app.route("/reports/kpis.svg", methods=["GET"], authorizer=AUTH)
+@endpoint
+def kpi_chart() -> Response:
+    from chalicelib.api.kpi_chart import render
+    from chalicelib.api.negotiation import choose
+    from chalicelib.services import kpis
+
+    req = app.current_request
+    deps = _services()
+    q = kpis.query(http.caller(req), http.query(req), deps)
+    if choose(http.header(req, "Accept"), ("image/svg+xml",)) is None:
+        return _not_acceptable(("image/svg+xml",))
+    svg = render(kpis.build(q, deps))
+    headers = {"Content-Type": "image/svg+xml; charset=utf-8", "X-Content-Type-Options": "nosniff"}
+    return Response(body=svg, status_code=200, headers=headers)
+
+
 # Every path gets its CORS preflight and its 405s, from the route table above (chalicelib/api/
 # edges.py); every HTTP response gets the CORS headers.
 edges.complete_routes(app)
@@ -460,3 +517,21 @@ def sweep(event: Any) -> dict[str, Any]:
     logger.info("sweep finished", extra=result)
     telemetry.sweep_outcomes(result)
     return result
+
+
+# -- issue 12 (KPIs): the aggregator of the ticket-events topic (decision 0018) ----------------
+# Packaged as a CloudFormation Fn::Sub like the task-token queue: the stack's own queue, subscribed
+# to the ticket-events topic with raw message delivery.
+KPI_EVENTS_QUEUE = "${AWS::StackName}-kpi-events"
+
+
+@app.on_sqs_message(queue=KPI_EVENTS_QUEUE, batch_size=10)
+@telemetry.traced
+def aggregate_kpis(event: Any) -> dict[str, Any]:
+    """Counts each ticket event once; answers the messages that failed (partial batch response,
+    `ReportBatchItemFailures` on the event source mapping): only those are redelivered."""
+    from chalicelib.services import kpis
+
+    records = [(record.to_dict()["messageId"], record.body) for record in event]
+    failed = kpis.aggregate(records, _services())
+    return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}

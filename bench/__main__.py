@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             ("items read and AWS calls per due ticket of a sweep", "sweep", []),
             # issue 10 part A: calls per create (new, repeat, blacklisted), suggestion path
             ("intake: AWS calls per create, suggestion path", "intake_calls", []),
+            # issue 12 (KPIs): items a month's report reads, aggregator writes per event
+            ("KPI report items read and aggregator writes per event", "kpis", []),
         ):
             _banner(title)
             code, lines = _own(module, extra, Path(tmp))

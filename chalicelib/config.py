@@ -26,6 +26,7 @@ AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
 WORKFLOW_START_GRACE_SECONDS = "WORKFLOW_START_GRACE_SECONDS"
 CURSOR_SECRET = "CURSOR_SECRET"
 BULLETINS_TABLE = "BULLETINS_TABLE"  # issue 11: bulletins
+KPIS_TABLE = "KPIS_TABLE"  # issue 12 (KPIs): the counters table
 
 ALL = (
     TICKETS_TABLE,
@@ -45,6 +46,7 @@ ALL = (
     WORKFLOW_START_GRACE_SECONDS,
     CURSOR_SECRET,
     BULLETINS_TABLE,
+    KPIS_TABLE,
 )
 
 
@@ -74,6 +76,11 @@ def blacklist_table() -> str:
 
 def notices_table() -> str:
     return _get(NOTICES_TABLE, "complaint-tickets-notices")
+
+
+def kpis_table() -> str:
+    """Issue 12 (KPIs): pre-aggregated counters per day × department (decision 0018)."""
+    return _get(KPIS_TABLE, "complaint-tickets-kpis")
 
 
 def ticket_events_topic_arn() -> str:

@@ -112,6 +112,12 @@ def install_hook() -> None:
                     True,
                     traceback.format_exc(),
                 )
+            # issue 12 (KPIs): a partial batch response (ReportBatchItemFailures) names the
+            # messages to redeliver. moto hands one message per invocation, so a named failure
+            # fails the invocation: moto makes that message visible again, and the queue's
+            # redrive policy sends it to the dead-letter queue after its receives, as on AWS.
+            if isinstance(result, dict) and result.get("batchItemFailures"):
+                return json.dumps(result), True, "batchItemFailures"
             return json.dumps(result if result is not None else {}), False, ""
 
         LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]

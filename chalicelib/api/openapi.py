@@ -112,6 +112,8 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     409: ("Conflict", "A rule forbids this now; `code` says which."),
     413: ("PayloadTooLarge", f"The body is over {MAX_BODY_BYTES} bytes (64 KB)."),
     415: ("UnsupportedMediaType", "The body is not sent as `application/json`."),
+    # issue 12 (KPIs): reports negotiate their type
+    406: ("NotAcceptable", "`Accept` names none of the types this operation answers with."),
 }
 
 
@@ -259,6 +261,8 @@ def _operation(op: Operation, schemas: dict[str, Schema]) -> Schema:
         ok["content"] = {JSON: {"schema": {"$ref": REF.format(model=schema_name(op.response))}}}
     elif op.response_schema is not None:
         ok["content"] = {JSON: {"schema": op.response_schema}}
+    for media_type, media_schema in op.other_media:  # issue 12 (KPIs): CSV, SVG
+        ok.setdefault("content", {})[media_type] = {"schema": media_schema}
     if op.headers:
         ok["headers"] = {h: {"$ref": f"#/components/headers/{h}"} for h in op.headers}
     statuses = set(op.errors)

@@ -34,6 +34,7 @@ from chalicelib.domain.lifecycle import (
 from chalicelib.domain.tickets import ticket_view_model
 from chalicelib.domain.vocabulary import ROLES
 from chalicelib.services import blacklist, bulletins, tickets, workflow_view
+from chalicelib.services.kpis import REPORT_ROLES
 from chalicelib.services.operations import OPERATIONS_ROLES
 
 from . import views
@@ -65,6 +66,8 @@ class Operation:
     errors: tuple[int, ...] = ()  # more problem statuses than the defaults (see openapi.py)
     conflicts: tuple[str, ...] = ()  # the 409 codes, keys of CONFLICTS
     extensions: dict[str, Any] = field(default_factory=dict)
+    # issue 12 (KPIs): other types the 200 answers with, by `Accept` ((media type, schema), ...)
+    other_media: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 # Every 409 code, explained once; operations list the ones they can answer.
@@ -590,6 +593,54 @@ def operations() -> tuple[Operation, ...]:
             query=shapes.AuditQuery,
         ),
         *_library_operations(),  # issue 12 items 4-5 (cases)
+        # -- issue 12 (KPIs) --
+        *_kpi_operations(),
+    )
+
+
+def _kpi_operations() -> tuple[Operation, ...]:
+    from chalicelib.domain.shapes.reports import KpiQuery
+
+    cohort = (
+        "The period is a cohort: the complaints created from `from` to `to` (Asia/Shanghai days, "
+        "inclusive, at most 366), with what has happened to them so far. Read from counters "
+        "per day × department that an aggregator of the ticket-events topic keeps (each event "
+        "counted once): O(days × departments) items, whatever the number of tickets."
+    )
+    return (
+        Operation(
+            "get",
+            "/reports/kpis",
+            "kpi_report",
+            "reports",
+            "Service KPIs of a period",
+            "The training manual's KPIs with their targets (reply rate, on-time reply rate, "
+            "repeat rate, satisfaction over all complaints, cross-province and big-customer "
+            "satisfaction, invalid-ticket ratio, breaches, escalations by level, transfers, mean "
+            "time to reply, bulletin-answered, tickets per incident), overall and per "
+            f"department. `Accept: text/csv` gives the same report as CSV. {cohort}",
+            REPORT_ROLES,
+            views.KpiReport,
+            response_description="The report (JSON, or CSV by `Accept`).",
+            query=KpiQuery,
+            errors=(406,),
+            other_media=(("text/csv", {"type": "string"}),),
+        ),
+        Operation(
+            "get",
+            "/reports/kpis.svg",
+            "kpi_chart",
+            "reports",
+            "Chart of the service KPIs per department",
+            "The period's rates per department (percent) against dashed target lines, as an SVG "
+            f"picture drawn with pygal. {cohort}",
+            REPORT_ROLES,
+            None,
+            response_description="An SVG picture.",
+            query=KpiQuery,
+            errors=(406,),
+            other_media=(("image/svg+xml", {"type": "string"}),),
+        ),
     )
 
 

@@ -518,3 +518,46 @@ class AgentReport(View):
     to: date
     agent: str | None = None
     items: list[AgentRating]
+
+
+# -- issue 12 (KPIs): the report of GET /reports/kpis --------------------------------------------
+
+
+class KpiValue(View):
+    """One KPI of the period: `value` = numerator / denominator (null when the denominator is 0:
+    an empty period), compared exactly with `target` in the manual's `direction`."""
+
+    code: str = Field(examples=["satisfaction", "repeat_rate", "escalations_level_2"])
+    name: str
+    numerator: int
+    denominator: int
+    value: float | None = Field(
+        description="A fraction in [0, 1] (`unit` fraction); transfers or complaints per "
+        "ticket/incident (`per_ticket`); seconds (`seconds`)."
+    )
+    target: float | None = Field(description="The manual's target as a fraction; null: none.")
+    direction: Literal["at_least", "at_most"] | None
+    met: bool | None = Field(description="Null when there is no target or no value.")
+    unit: Literal["fraction", "per_ticket", "seconds", "count"]
+
+
+class KpiDepartment(View):
+    department: str
+    kpis: list[KpiValue]
+
+
+class KpiReport(View):
+    """A cohort: the complaints created from `from` to `to` (Asia/Shanghai days, inclusive),
+    with what has happened to them so far; over all departments, then per department."""
+
+    from_: date = Field(alias="from")
+    to: date
+    department: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    kpis: list[KpiValue]
+    departments: list[KpiDepartment]
+    items_read: int = Field(
+        description="Counter items the report read (days × departments, whatever the number "
+        "of tickets)."
+    )

@@ -13,6 +13,7 @@ from chalicelib import config
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.blacklist_repo import BlacklistRepository
 from chalicelib.adapters.bulletins_repo import BulletinCache, BulletinRepository
+from chalicelib.adapters.kpis_repo import KpiRepository
 from chalicelib.adapters.library_repo import LibraryRepository
 from chalicelib.adapters.notices_repo import NoticeRepository
 from chalicelib.adapters.notifier import Notifier
@@ -50,6 +51,7 @@ class Deps:
     bulletins: BulletinRepository = field(default_factory=BulletinRepository)
     active_bulletins: BulletinCache = field(default_factory=BulletinCache)
     library: LibraryRepository = field(default_factory=LibraryRepository)  # issue 12 (cases)
+    kpis: KpiRepository = field(default_factory=KpiRepository)  # issue 12: KPI counters
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def state_changed(
     """Publish the change; a failed publish is logged, never undoes the stored change."""
     try:
         deps.notifier.ticket_event(
-            message(ticket, event_type, ticket.department),
+            {**message(ticket, event_type, ticket.department), **event_identity(ticket)},
             attributes(ticket, event_type, ticket.department),
         )
         for notice in notices:
@@ -148,3 +148,19 @@ def notify_department(
     extra: dict[str, Any] | None = None,
 ) -> None:
     deps.notifier.department(*department_notice(ticket, event_type, department, level, extra))
+
+
+# -- issue 12 (KPIs): what the aggregator needs on every ticket event (decision 0018) ---------
+
+
+def event_identity(ticket: Ticket) -> dict[str, Any]:
+    """`eventId` (the ticket id and its stored version: the same on any re-publish of this
+    change), `version`, and `kpi`: the ticket's KPI facts now (catalog codes and counts, never
+    personal data), null for what is not a complaint."""
+    from chalicelib.domain import kpis
+
+    return {
+        "eventId": f"{ticket.id}:{ticket.version}",
+        "version": ticket.version,
+        "kpi": kpis.facts(ticket),
+    }

@@ -75,6 +75,10 @@ def execution_input(
     # issue 11: the `created` event names the bulletin a ticket was answered from (null if none),
     # for the reports (`bulletin_answered`)
     payload["bulletinId"] = ticket.bulletin_id
+    # issue 12 (KPIs): the `created` event's id and the ticket's KPI facts (decision 0018)
+    from .notifications import event_identity
+
+    payload.update(event_identity(ticket))
     if notice is not None:  # published by the execution itself (ASL), never by the API
         payload["intakeNotice"] = {
             "eventType": notice.event_type,

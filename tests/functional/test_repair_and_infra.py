@@ -262,6 +262,7 @@ def _check_alarms(template: dict) -> None:
         "NotificationsDeadLetterQueue",
         "SweepDeadLetterQueue",
         "TaskTokenDeadLetterQueue",
+        "KpiEventsDeadLetterQueue",  # issue 12 (KPIs): the aggregator's queue
     }
     watched = {
         d["Value"]["Fn::GetAtt"][0]
