@@ -110,7 +110,7 @@ CONFLICTS: dict[str, str] = {
     # issue 11: bulletins
     "bulletin_closed": "The bulletin is closed: closing is final; publish a new bulletin.",
     "too_many_amendments": f"A bulletin keeps at most {MAX_AMENDMENTS} amendments in its "
-    "history: publish a new bulletin.",
+    "history (fewer when its item nears DynamoDB's 400 KB): publish a new bulletin.",
 }
 # Every action can meet these (actions.perform and lifecycle.decide).
 COMMON_CONFLICTS = ("action_not_allowed", "stale_version")
@@ -587,7 +587,9 @@ def _bulletin_operations() -> tuple[Operation, ...]:
             status=201,
             response_description="The bulletin.",
             body=shapes_bulletins().NewBulletinBody,
-            headers=("Location", "ETag"),
+            request_headers=("Idempotency-Key",),
+            headers=("Location", "ETag", "Idempotent-Replayed"),
+            conflicts=("idempotency_key_reused", "retry"),
         ),
         Operation(
             "get",
