@@ -299,8 +299,14 @@ def publish_bulletin() -> Response:
     from chalicelib.services import bulletins
 
     req = app.current_request
-    created = bulletins.publish(http.read_json(req), http.caller(req), _services())
-    return _bulletin_response(created, 201)
+    key = http.header(req, "Idempotency-Key")
+    created, replayed = bulletins.publish_once(
+        http.read_json(req), http.caller(req), key, _services()
+    )
+    response = _bulletin_response(created, 201)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @app.route("/bulletins", methods=["GET"], authorizer=AUTH)

@@ -274,12 +274,32 @@ class NoticeModel(Model):
 # -- issue 11: bulletins (adapters/bulletins_repo.py says how they are read and written) -------
 
 LIST_KEY = "bulletin"
+WINDOW_ATTRIBUTES = [
+    "version",
+    "type",
+    "title",
+    "areas",
+    "services",
+    "phenomena",
+    "startsAt",
+    "endsAt",
+    "script",
+    "contact",
+    "department",
+    "createdAt",
+    "createdBy",
+    "updatedAt",
+    "closedAt",
+    "closedBy",
+    "closeReason",
+]  # infra/template.base.json projects the same
 
 
 class WindowIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "window-index"
-        projection = AllProjection()
+        # what intake's match and the list pages need: not the history (GET by id reads it)
+        projection = IncludeProjection(WINDOW_ATTRIBUTES)
 
     listKey = UnicodeAttribute(hash_key=True)
     endsKey = UnicodeAttribute(range_key=True)

@@ -113,7 +113,7 @@ CONFLICTS: dict[str, str] = {
     # issue 11: bulletins
     "bulletin_closed": "The bulletin is closed: closing is final; publish a new bulletin.",
     "too_many_amendments": f"A bulletin keeps at most {MAX_AMENDMENTS} amendments in its "
-    "history: publish a new bulletin.",
+    "history (fewer when its item nears DynamoDB's 400 KB): publish a new bulletin.",
     # issue 12 items 4-5 (cases)
     "nothing_to_rate": "A review's `mistakes` name a stage nobody did on this ticket (`of: "
     "dispatch` before any dispatch); `errors` names `mistakes[i].of`.",
@@ -761,7 +761,9 @@ def _bulletin_operations() -> tuple[Operation, ...]:
             status=201,
             response_description="The bulletin.",
             body=shapes_bulletins().NewBulletinBody,
-            headers=("Location", "ETag"),
+            request_headers=("Idempotency-Key",),
+            headers=("Location", "ETag", "Idempotent-Replayed"),
+            conflicts=("idempotency_key_reused", "retry"),
         ),
         Operation(
             "get",

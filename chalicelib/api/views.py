@@ -407,13 +407,17 @@ ExecutionPage = page_of(ExecutionItem, "ExecutionPage")
 
 class BulletinHistoryEntry(View):
     """Who published, amended or closed the bulletin, when; an amendment's `changes` give each
-    changed member's `before` and `after`, a closing's its `reason`."""
+    changed member's `before` and `after` (a script: its `length` and `sha256`, the first 12
+    hex digits of its hash, never its text), a closing's its `reason`. When a closing needed
+    the room, the oldest amendments keep only the names of what `changed`."""
 
     at: Instant
     actor: str
     role: Role
     action: Literal["publish", "amend", "close"]
     changes: dict[str, Any] | None = None
+    changed: list[str] | None = None
+    details_dropped: bool | None = None
 
 
 class BulletinLinks(View):
@@ -444,7 +448,9 @@ class Bulletin(View):
     closed_at: Instant | None
     closed_by: str | None
     close_reason: str | None
-    history: list[BulletinHistoryEntry]
+    history: list[BulletinHistoryEntry] | None = Field(
+        None, description="On GET /bulletins/{id}; left out of list pages."
+    )
     links: BulletinLinks
 
 

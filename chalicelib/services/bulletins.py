@@ -13,13 +13,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.bulletins_repo import PENDING
+from chalicelib.adapters.bulletins_repo import PENDING, item_size
 from chalicelib.domain import bulletins as rules
 from chalicelib.domain import shapes
 from chalicelib.domain.auth import require_role
 from chalicelib.domain.bulletins import ActiveIndex, Bulletin
 from chalicelib.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.records import IdempotencyReplay
 from chalicelib.domain.retry import until_settled
 from chalicelib.domain.shapes.bulletins import (
     BulletinQuery,
@@ -27,7 +28,8 @@ from chalicelib.domain.shapes.bulletins import (
     NewBulletinBody,
     PatchBulletinBody,
 )
-from chalicelib.domain.values import iso
+from chalicelib.domain.tickets import body_fingerprint
+from chalicelib.domain.values import iso, parse_storage_time, storage_time
 from chalicelib.domain.vocabulary import ROLES
 from chalicelib.logs import logger
 
@@ -41,6 +43,9 @@ ATTEMPTS = 5
 NOTICE_GRACE = timedelta(seconds=30)
 NOTICE_BATCH = 50
 CURSOR_KEYS = {"id", "listKey", "endsKey"}  # a window-index position
+# A list cursor: that position, the filter it was issued for and the first page's instant (every
+# page's key condition uses it: DynamoDB refuses a start key outside the condition).
+CURSOR_STATE = {"key", "active", "at"}
 
 
 # -- writes ----------------------------------------------------------------------------------
@@ -49,12 +54,26 @@ CURSOR_KEYS = {"id", "listKey", "endsKey"}  # a window-index position
 def publish(body: Any, caller: Caller, deps: Deps) -> Bulletin:
     """POST /bulletins (and the lead's POST /incidents/{id}/bulletin): store the bulletin with
     its pending notice and audit entry, then tell the intake desks."""
+    return publish_once(body, caller, None, deps)[0]
+
+
+def publish_once(
+    body: Any, caller: Caller, idempotency_key: str | None, deps: Deps
+) -> tuple[Bulletin, bool]:
+    """POST /bulletins with its `Idempotency-Key`: (the bulletin, whether it is a replay). The
+    key's record is written in the bulletin's transaction (the tickets' idempotency table,
+    keyed per user and apart from ticket keys); the same key and body again answers the first
+    bulletin, another body a 409 `idempotency_key_reused`."""
     p = caller.principal
     require_role(p, WRITE_ROLES)
     if p.department_scoped and not p.department:
         raise Forbidden("a department user publishes for its department, and has none")
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 128):
+        raise ValidationFailed([FieldError("Idempotency-Key", "must be 1 to 128 characters")])
     now = deps.clock()
     new = shapes.parse(NewBulletinBody, body, catalog=deps.rules.catalog)
+    if new.ends_at is not None and new.ends_at <= now:
+        raise ValidationFailed([FieldError("endsAt", "is already past: nothing to announce")])
     bulletin = Bulletin(
         id=new_id("B", now),
         version=1,
@@ -74,13 +93,24 @@ def publish(body: Any, caller: Caller, deps: Deps) -> Bulletin:
         history=(rules.history_entry("publish", p.username, p.role, now),),
         notice=PENDING,
     )
-    deps.bulletins.create(
-        bulletin, deps.audit.model(caller.audit("bulletin_publish", bulletin.id, now))
-    )
+    key = f"{p.sub}#bulletin#{idempotency_key}" if idempotency_key else None
+    try:
+        deps.bulletins.create(
+            bulletin,
+            deps.audit.model(caller.audit("bulletin_publish", bulletin.id, now)),
+            idempotency_key=key,
+            fingerprint=body_fingerprint(body) if key else None,
+        )
+    except IdempotencyReplay as replay:
+        existing = deps.bulletins.get(replay.ticket_id, consistent=True)
+        if existing is None:  # pragma: no cover - the transaction wrote both or neither
+            raise NotFound("the bulletin of this idempotency key is gone") from None
+        deps.audit.record([caller.audit("bulletin_read", existing.id, now)])
+        return existing, True
     deps.active_bulletins.clear()  # this container sees its own bulletin at once
     if deliver(bulletin, deps):
         bulletin = bulletin.with_changes(notice=None)
-    return bulletin
+    return bulletin, False
 
 
 def amend(
@@ -98,7 +128,10 @@ def amend(
     }
 
     def change(b: Bulletin, now: datetime) -> Bulletin | None:
-        return rules.amend(b, changes, p.username, p.role, now)
+        amended = rules.amend(b, changes, p.username, p.role, now)
+        if amended is not None and item_size(amended) > rules.AMEND_BUDGET:
+            raise rules.too_many_amendments()  # the rest of the item is kept for the closing
+        return amended
 
     return _write(caller, bulletin_id, expected, "bulletin_amend", change, deps)
 
@@ -112,7 +145,14 @@ def close(
     reason = shapes.parse(CloseBulletinBody, body).reason
 
     def change(b: Bulletin, now: datetime) -> Bulletin:
-        return rules.close(b, reason, p.username, p.role, now)
+        closed: Bulletin | None = rules.close(b, reason, p.username, p.role, now)
+        while closed is not None and item_size(closed) > rules.ITEM_LIMIT:
+            last = closed
+            closed = rules.compacted(closed)  # never refused: the oldest details give way
+            if closed is None:
+                return last  # pragma: no cover - the amendment budget leaves room
+        assert closed is not None
+        return closed
 
     return _write(caller, bulletin_id, expected, "bulletin_close", change, deps)
 
@@ -129,7 +169,7 @@ def _write(
 
     def attempt() -> Bulletin | None:
         b = _existing(bulletin_id, deps, consistent=True)
-        if p.department_scoped and b.department != p.department:
+        if p.department_scoped and (p.department is None or b.department != p.department):
             raise Forbidden("a department user changes only its own department's bulletins")
         if expected is not None and b.version != expected:
             raise Conflict(
@@ -143,9 +183,7 @@ def _write(
             return b
         audit = deps.audit.model(caller.audit(action, b.id, now))
         if not deps.bulletins.replace(changed, b.version, audit):
-            if expected is not None:
-                raise Conflict("the bulletin changed meanwhile: reload it", code="stale_version")
-            return None
+            return None  # read again: a new version is then a 409 under If-Match
         deps.active_bulletins.clear()
         return changed
 
@@ -182,11 +220,11 @@ def page(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
     the start are checked on the page read (`nextCursor` continues after it)."""
     require_role(caller.principal, READ_ROLES)
     q = shapes.parse(BulletinQuery, params)
-    cursor = deps.cursors.decode(q.cursor) if q.cursor else None
-    if cursor is not None and set(cursor) != CURSOR_KEYS:  # signed, but another list's
-        raise ValidationFailed([FieldError("cursor", "is not a cursor of this list")])
     now = deps.clock()
-    found, lek = deps.bulletins.page(now, q.active, q.limit, cursor)
+    at, start = now, None
+    if q.cursor:
+        at, start = _cursor(deps.cursors.decode(q.cursor), q.active)
+    found, lek = deps.bulletins.page(at, q.active, q.limit, start)
     area = rules.key(q.area) if q.area else None
     items = [
         b
@@ -194,12 +232,32 @@ def page(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
         if (area is None or area in {rules.key(a) for a in b.areas})
         and (q.active is not True or b.in_effect(now))
     ]
-    if items:
-        deps.audit.record([caller.audit("bulletin_list", b.id, now) for b in items])
+    # one entry per bulletin shown, and one for the query itself (an empty page too)
+    entries = [caller.audit("bulletin_list", None, now)]
+    entries += [caller.audit("bulletin_list", b.id, now) for b in items]
+    deps.audit.record(entries)
+    state = {"key": lek, "active": q.active, "at": storage_time(at)} if lek else None
     return {
-        "items": [b.to_api(now) for b in items],
-        "nextCursor": deps.cursors.encode(lek) if lek else None,
+        "items": [b.to_api(now, with_history=False) for b in items],
+        "nextCursor": deps.cursors.encode(state) if state else None,
     }
+
+
+def _cursor(state: dict[str, Any], active: bool | None) -> tuple[datetime, dict[str, Any]]:
+    """(the first page's instant, the start key) of a signed cursor issued for this filter."""
+    bad = ValidationFailed([FieldError("cursor", "is not a cursor of this list")])
+    key = state.get("key")
+    if set(state) != CURSOR_STATE or not isinstance(key, dict) or set(key) != CURSOR_KEYS:
+        raise bad  # signed, but another list's
+    if state["active"] is not active:
+        raise ValidationFailed(
+            [FieldError("cursor", "was issued for another `active` filter: start again")]
+        )
+    try:
+        at = parse_storage_time(state["at"])
+    except (TypeError, ValueError, AttributeError):
+        raise bad from None
+    return at, key
 
 
 # -- intake ----------------------------------------------------------------------------------
@@ -208,7 +266,16 @@ def page(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:
 def active_index(deps: Deps) -> ActiveIndex:
     """What intake matches against: from the container's cache, refreshed by one Query at most
     once a minute (never a call per intake)."""
-    return deps.active_bulletins.index(lambda: list(deps.bulletins.not_ended(deps.clock())))
+    catalog = deps.rules.catalog
+
+    def category_of(code: str) -> str | None:
+        phenomenon = catalog.phenomenon(code)
+        return phenomenon.category if phenomenon is not None else None
+
+    return deps.active_bulletins.index(
+        lambda: list(deps.bulletins.not_ended(deps.clock())),
+        lambda found: ActiveIndex.of(found, category_of),
+    )
 
 
 # -- the intake desks' notice (outbox) -------------------------------------------------------
@@ -266,6 +333,9 @@ def deliver_pending(deps: Deps) -> int:
         try:
             b = deps.bulletins.get(bulletin_id, consistent=True)
             if b is None or b.notice is None or now - b.created_at < NOTICE_GRACE:
+                continue
+            if b.closed:  # closed before its notice went out: nothing to announce any more
+                deps.bulletins.notice_sent(b.id)
                 continue
             sent += deliver(b, deps)
         except Exception:  # one bulletin's failure never stops the others

@@ -224,7 +224,8 @@ def _complaint(
                 details["deskAnswer"] = answer  # a senior or the complaint manager answers
                 answer = None
     # issue 11: an active bulletin answers it on the spot (a repeat keeps the repeat table)
-    from_bulletin = bulletin_answer(new, phenomenon, found is not None or prepare, now, deps)
+    linked = found is not None or prepare
+    from_bulletin = bulletin_answer(new, phenomenon, linked, now, deps, category=category)
     details.update(from_bulletin.details)
     if from_bulletin.changes:
         answer = from_bulletin.changes["answer_script"]
@@ -501,10 +502,18 @@ class FromBulletin:
 
 
 def bulletin_answer(
-    new: NewTicketBody, phenomenon: str | None, linked: Any, now: datetime, deps: Deps
+    new: NewTicketBody,
+    phenomenon: str | None,
+    linked: Any,
+    now: datetime,
+    deps: Deps,
+    category: str | None = None,
 ) -> FromBulletin:
     """A complaint whose phenomenon (or a service it names) and area match a bulletin in effect
-    is answered with the bulletin's script and goes to the reply step. Not matched: repeats and
+    is answered with the bulletin's script and goes to the reply step. A service label matches
+    only a bulletin whose phenomena are of the complaint's category, and only when the agent
+    chose the classification: the classifier's unconfirmed guess answers from a bulletin only
+    when its phenomenon itself matches, never by a service label. Not matched: repeats and
     appeals (`linked`: their own rules decide), complaints the desk answered or closed itself,
     and those without an area. `dispatchDespiteBulletin` keeps it on the dispatch path, with
     the reason and the bulletin it overrode recorded. The active bulletins come from the
@@ -521,8 +530,9 @@ def bulletin_answer(
     if not skip:
         assert new.location is not None
         index = bulletins.active_index(deps)
-        services = ticket_services(dict(new.fields or {}))
-        match = index.match(phenomenon, new.location.area, services, now)
+        confirmed = bool(new.category or new.phenomenon)  # the agent's (intake.classification)
+        services = ticket_services(dict(new.fields or {})) if confirmed else ()
+        match = index.match(phenomenon, new.location.area, services, now, category=category)
     if override is not None:
         matched = match.id if match is not None else None
         return FromBulletin(

@@ -86,3 +86,18 @@ def execution_input(
             "level": str(notice.level if notice.level is not None else 0),
         }
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+# issue 11: the first state announces `bulletinId` ("$.bulletinId" fails when it is absent);
+# inputs stored at intake before bulletins existed lack it: it is filled in (null) on start.
+def stored_input(raw: str) -> str:
+    """The input stored at intake, as the current workflow reads it: unchanged (byte-identical,
+    so a repeated start finds the same execution) unless it lacks a member added since."""
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(payload, dict) or "bulletinId" in payload:
+        return raw
+    payload["bulletinId"] = None
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))

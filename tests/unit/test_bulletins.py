@@ -8,15 +8,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.adapters.bulletins_repo import BulletinCache
+from chalicelib.adapters.bulletins_repo import BulletinCache, item_size
 from chalicelib.domain.bulletins import (
+    AMEND_BUDGET,
+    ITEM_LIMIT,
     MAX_AMENDMENTS,
     ActiveIndex,
     Bulletin,
     amend,
     close,
+    compacted,
+    digest,
     key,
     ticket_services,
+    too_many_amendments,
 )
 from chalicelib.domain.errors import Conflict, ValidationFailed
 
@@ -82,15 +87,19 @@ def test_an_amendment_records_before_and_after_of_what_changed_only() -> None:
     assert full.value.code == "too_many_amendments"
 
 
+CATEGORIES = {"voice_coverage": "basic_communication", "call_quality": "basic_communication"}
+
+
 def test_the_matcher_needs_the_area_and_the_phenomenon_or_a_service() -> None:
-    index = ActiveIndex.of([bulletin()])
+    index = ActiveIndex.of([bulletin()], CATEGORIES.get)
     match = index.match("voice_coverage", "思明区", (), NOW)
     assert match is not None and match.id == "B0001"
     assert index.match("voice_coverage", " 思明区 ", (), NOW) is not None  # trimmed
     assert index.match("voice_coverage", "湖里区", (), NOW) is None
     assert index.match("call_quality", "思明区", (), NOW) is None
-    assert index.match("call_quality", "思明区", (key("ｖｏｌｔｅ"),), NOW) is not None
-    assert index.match(None, "思明区", (key("volte"),), NOW) is not None
+    volte = (key("ｖｏｌｔｅ"),)
+    assert index.match("call_quality", "思明区", volte, NOW, "basic_communication") is not None
+    assert index.match(None, "思明区", (key("volte"),), NOW, "basic_communication") is not None
     assert index.match("voice_coverage", None, (), NOW) is None
     assert index.match("voice_coverage", "思明区", (), NOW - timedelta(hours=2)) is None
     assert index.match("voice_coverage", "思明区", (), NOW + timedelta(hours=2)) is None
@@ -153,3 +162,92 @@ def test_the_cache_reads_once_per_ttl_and_keeps_the_last_index_when_a_read_fails
     cache.clear()
     cache.index(load)
     assert len(reads) == 4
+
+
+def test_a_service_label_matches_only_within_the_bulletins_categories() -> None:
+    index = ActiveIndex.of([bulletin()], CATEGORIES.get)
+    volte = (key("VoLTE"),)
+    # a billing dispute naming a service the fault bulletin lists: not the outage
+    assert (
+        index.match("discount_not_applied", "思明区", volte, NOW, "communication_charges") is None
+    )
+    # no category (nothing confirmed): never by a service label alone
+    assert index.match(None, "思明区", volte, NOW, None) is None
+    assert index.match("call_quality", "思明区", volte, NOW, "basic_communication") is not None
+
+
+def test_a_script_change_is_recorded_by_length_and_hash_not_text() -> None:
+    long = "抢" * 2000
+    b = amend(bulletin(), {"script": long, "title": "新标题"}, "wang", "department", NOW)
+    assert b is not None and b.script == long
+    changes = b.history[-1]["changes"]
+    assert changes["title"] == {"before": "基站故障", "after": "新标题"}
+    assert changes["script"]["before"] == digest("抢修中")
+    assert changes["script"]["after"] == {"length": 2000, "sha256": digest(long)["sha256"]}
+    assert len(changes["script"]["after"]["sha256"]) == 12 and long not in str(b.history)
+
+
+def test_a_start_moved_past_the_end_is_reported_against_startsAt() -> None:
+    with pytest.raises(ValidationFailed) as moved:
+        amend(bulletin(), {"starts_at": NOW + timedelta(hours=2)}, "a", "b", NOW)
+    assert [e.field for e in moved.value.errors] == ["startsAt"]
+    with pytest.raises(ValidationFailed) as ended:
+        amend(bulletin(), {"ends_at": NOW - timedelta(hours=2)}, "a", "b", NOW)
+    assert [e.field for e in ended.value.errors] == ["endsAt"]
+
+
+def _huge() -> Bulletin:
+    """A bulletin at the limits of its body: 200 areas of 100 CJK characters, 50 services."""
+    return bulletin(
+        areas=tuple(f"{n:03d}" + "区" * 97 for n in range(200)),
+        services=tuple(f"{n:02d}" + "务" * 98 for n in range(50)),
+        script="抢" * 2000,
+        title="题" * 200,
+        contact="联" * 200,
+    )
+
+
+def test_amendments_stop_with_a_409_below_400_kb_and_closing_always_fits() -> None:
+    b, n = _huge(), 0
+    with pytest.raises(Conflict) as full:
+        while True:
+            changed = amend(
+                b,
+                {
+                    "title": f"{n:03d}" + "题" * 197,
+                    "contact": f"{n:03d}" + "联" * 197,
+                    "script": f"{n}" + "抢" * 1990,
+                },
+                "a",
+                "b",
+                NOW,
+            )
+            assert changed is not None
+            if item_size(changed) > AMEND_BUDGET:
+                raise too_many_amendments()
+            b, n = changed, n + 1
+    assert full.value.code == "too_many_amendments" and n >= 1
+    assert item_size(b) <= AMEND_BUDGET
+    shut = close(b, "恢" * 500, "a", "b", NOW)
+    assert item_size(shut) <= ITEM_LIMIT  # the reserve holds the closing
+    # and were it short of room, the oldest details give way, never the closing
+    squeezed = compacted(shut)
+    assert squeezed is not None and item_size(squeezed) < item_size(shut)
+    assert squeezed.history[0]["detailsDropped"] is True and "changes" not in squeezed.history[0]
+    assert squeezed.history[0]["changed"] == ["contact", "script", "title"]
+
+
+def test_the_cache_serves_nothing_once_too_stale_to_trust() -> None:
+    now = [0.0]
+    cache = BulletinCache(ttl=60, clock=lambda: now[0])
+    assert cache.index(lambda: [bulletin()]).size == 1
+
+    def broken() -> list[Bulletin]:
+        raise RuntimeError("DynamoDB is down")
+
+    now[0] = 60.0 + BulletinCache.STALE_GRACE  # stale, but within the grace: kept
+    assert cache.index(broken).size == 1
+    now[0] = 60.0 + BulletinCache.STALE_GRACE + BulletinCache.RETRY_AFTER_FAILURE + 0.1
+    assert cache.index(broken).size == 0  # a closed bulletin must not keep answering
+    now[0] += BulletinCache.RETRY_AFTER_FAILURE
+    assert cache.index(lambda: [bulletin()]).size == 1  # back once a read succeeds
