@@ -136,6 +136,36 @@ class RequiredField(View):
     )
 
 
+class SourceRef(View):
+    seed: str = Field(
+        description="The seed document's file name.", examples=["000_d5b96aa90228a18f.txt"]
+    )
+    section: str = Field(examples=["ch.5 pt.1 §1 话音基本业务网络覆盖"])
+
+
+class PhenomenonSource(View):
+    """Where a phenomenon comes from (issue 13): the seed sections that name or describe it, and
+    who wrote its handling guide and standard solution."""
+
+    guide: Literal["seed", "partial", "project"] = Field(
+        description="Who wrote the causes, checks and scripts: the seed, the seed in part (the "
+        'rest is the project\'s), or the project ("written by the project").'
+    )
+    refs: list[SourceRef] = Field(description="Seed sections naming or describing it.")
+    standard_solution: Literal["seed", "project"] | None = Field(
+        description="Who wrote `standardSolution`; null when there is none."
+    )
+    note: str | None
+
+
+class IntakeAnswer(View):
+    """The intake rule: a complaint whose required fields match `when` is answered at intake with
+    the script of `cause` (e.g. coverage trouble that is occasional)."""
+
+    when: dict[str, list[str]]
+    cause: str
+
+
 class Phenomenon(View):
     """A complaint phenomenon: how to recognise it, what to ask, where it goes, how fast."""
 
@@ -151,6 +181,9 @@ class Phenomenon(View):
     sla_level: SlaLevel
     scripts: dict[str, str] = Field(description="What the desk tells the customer, by situation.")
     standard_solution: str | None
+    # -- issue 13 (catalog): sources and the intake rule
+    source: PhenomenonSource
+    answer_at_intake: IntakeAnswer | None
 
 
 class CatalogCategory(View):

@@ -6,6 +6,9 @@ code (DESIGN.md, Principles). This module loads and cross-checks them once, fail
 
 Files read (anything else in the folder, e.g. the SLA policy, belongs to other modules):
 ``categories.json``, ``departments.json``, ``ladder.json`` and ``phenomena/<category>.json``.
+Each phenomenon says where it comes from (``source``: the seed sections, who wrote its guide
+and its standard solution) and may carry an intake rule (``answerAtIntake``: the required-field
+answers that let the desk answer at once with a cause's script, e.g. occasional coverage trouble).
 A keyword may contain ``*`` ("收不到*短信"): the classifier then accepts a few characters between
 the parts, because customers insert words no fixed phrase anticipates.
 """
@@ -25,9 +28,12 @@ from chalicelib.catalog.model import (
     Category,
     Cause,
     Department,
+    IntakeAnswer,
     LadderLevel,
     Phenomenon,
     RequiredField,
+    Source,
+    SourceRef,
 )
 
 __all__ = [
@@ -36,9 +42,12 @@ __all__ = [
     "Category",
     "Cause",
     "Department",
+    "IntakeAnswer",
     "LadderLevel",
     "Phenomenon",
     "RequiredField",
+    "Source",
+    "SourceRef",
     "get_catalog",
     "load_catalog",
 ]

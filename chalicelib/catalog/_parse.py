@@ -14,19 +14,25 @@ from typing import Any, NoReturn
 from chalicelib.catalog.model import (
     DEPARTMENT_KINDS,
     FIELD_TYPES,
+    GUIDE_ORIGINS,
     LADDER_ROLES,
     SLA_LEVELS,
+    SOLUTION_ORIGINS,
     CatalogError,
     Cause,
     Department,
+    IntakeAnswer,
     LadderLevel,
     Phenomenon,
     RequiredField,
+    Source,
+    SourceRef,
 )
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 FIELD_NAME_RE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 MAX_REQUIRED_FIELDS = 5  # the front desk asks 3-5 questions at most [001]
+SEED_FILE_RE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")  # a seed document's file name
 
 PHENOMENON_KEYS = frozenset(
     {
@@ -42,6 +48,8 @@ PHENOMENON_KEYS = frozenset(
         "slaLevel",
         "scripts",
         "standardSolution",
+        "source",
+        "answerAtIntake",
     }
 )
 
@@ -207,6 +215,9 @@ def parse_phenomenon(file: str, index: int, data: object) -> Phenomenon:
         if cause_code not in raw_scripts:
             e.fail(f"scripts.{cause_code}", "every cause needs a reply script")
 
+    standard_solution = e.optional_text("standardSolution")
+    source = _source(e, standard_solution is not None)
+    answer_at_intake = _answer_at_intake(e, fields, cause_codes)
     return Phenomenon(
         code=code,
         category=e.code("category"),
@@ -219,5 +230,78 @@ def parse_phenomenon(file: str, index: int, data: object) -> Phenomenon:
         route=e.code("route"),
         sla_level=sla,
         scripts=MappingProxyType({c: str(raw_scripts[c]).strip() for c in cause_codes}),
-        standard_solution=e.optional_text("standardSolution"),
+        source=source,
+        standard_solution=standard_solution,
+        answer_at_intake=answer_at_intake,
     )
+
+
+def _source(e: Entry, has_solution: bool) -> Source:
+    """``source``: which seed sections name or describe the phenomenon, who wrote its guide and,
+    when it has one, its standard solution (the issue asks the catalog to say which is which)."""
+    raw = e.data.get("source")
+    if not isinstance(raw, dict):
+        e.fail("source", "must be an object {guide, refs, standardSolution?, note?}")
+    unknown = sorted(set(raw) - {"guide", "refs", "standardSolution", "note"})
+    if unknown:
+        e.fail(f"source.{unknown[0]}", "unknown field")
+    guide = raw.get("guide")
+    if guide not in GUIDE_ORIGINS:
+        e.fail("source.guide", f"{guide!r} is not one of {sorted(GUIDE_ORIGINS)}")
+    raw_refs = raw.get("refs")
+    if not isinstance(raw_refs, list):
+        e.fail("source.refs", "must be a list of {seed, section}")
+    refs: list[SourceRef] = []
+    for i, item in enumerate(raw_refs):
+        path = f"source.refs[{i}]"
+        if not isinstance(item, dict) or set(item) != {"seed", "section"}:
+            e.fail(path, "must be an object with exactly 'seed' and 'section'")
+        seed = _sub_text(e, item, path, "seed")
+        if not SEED_FILE_RE.match(seed):
+            e.fail(f"{path}.seed", f"{seed!r} is not a seed file name (NNN_<16 hex>.txt)")
+        refs.append(SourceRef(seed, _sub_text(e, item, path, "section")))
+    if guide != "project" and not refs:
+        e.fail("source.refs", f"a {guide!r} guide must name the seed section it comes from")
+    solution = raw.get("standardSolution")
+    if has_solution and solution not in SOLUTION_ORIGINS:
+        e.fail(
+            "source.standardSolution",
+            f"{solution!r} is not one of {sorted(SOLUTION_ORIGINS)} (who wrote the solution)",
+        )
+    if not has_solution and solution is not None:
+        e.fail("source.standardSolution", "set, but the phenomenon has no standardSolution")
+    note = raw.get("note")
+    if note is not None and (not isinstance(note, str) or not note.strip()):
+        e.fail("source.note", "must be a non-empty string")
+    return Source(str(guide), tuple(refs), solution, note.strip() if note else None)
+
+
+def _answer_at_intake(
+    e: Entry, fields: list[RequiredField], cause_codes: list[str]
+) -> IntakeAnswer | None:
+    """``answerAtIntake``: {when: {enum field: [options]}, cause}: such a complaint is answered
+    at intake with the cause's script instead of being dispatched."""
+    raw = e.data.get("answerAtIntake")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"when", "cause"}:
+        e.fail("answerAtIntake", "must be an object with exactly 'when' and 'cause'")
+    cause = raw["cause"]
+    if cause not in cause_codes:
+        e.fail("answerAtIntake.cause", f"{cause!r} is not one of this phenomenon's causes")
+    when = raw["when"]
+    if not isinstance(when, dict) or not when:
+        e.fail("answerAtIntake.when", "must map at least one required field to its values")
+    enums = {f.name: f.options for f in fields if f.type == "enum"}
+    parsed: dict[str, tuple[str, ...]] = {}
+    for name, values in when.items():
+        path = f"answerAtIntake.when.{name}"
+        if name not in enums:
+            e.fail(path, "is not one of this phenomenon's enum required fields")
+        if not isinstance(values, list) or not values:
+            e.fail(path, "must be a non-empty list of the field's options")
+        for value in values:
+            if value not in enums[name]:
+                e.fail(path, f"{value!r} is not one of the field's options {list(enums[name])}")
+        parsed[name] = tuple(values)
+    return IntakeAnswer(MappingProxyType(parsed), str(cause))

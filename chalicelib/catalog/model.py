@@ -16,6 +16,10 @@ SLA_LEVELS = frozenset("ABCDEF")
 DEPARTMENT_KINDS = frozenset({"crc", "support", "branch", "provincial", "external"})
 # The API's roles that can own a rung of the escalation ladder.
 LADDER_ROLES = frozenset({"department", "complaint_admin", "complaint_manager", "leader"})
+# Who wrote a phenomenon's handling guide (causes, checks, scripts): the seed in full, the seed in
+# part (the rest is the project's), or the project alone; and who wrote its standard solution.
+GUIDE_ORIGINS = frozenset({"seed", "partial", "project"})
+SOLUTION_ORIGINS = frozenset({"seed", "project"})
 
 
 class CatalogError(ValueError):
@@ -47,6 +51,51 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class SourceRef:
+    """A place in a seed document (``/work/shared/seeds`` in the project's sources)."""
+
+    seed: str
+    section: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seed": self.seed, "section": self.section}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a phenomenon comes from: the seed sections that name or describe it (``refs``), who
+    wrote its handling guide (``guide``) and, when it has one, its standard solution."""
+
+    guide: str
+    refs: tuple[SourceRef, ...]
+    standard_solution: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "guide": self.guide,
+            "refs": [r.to_json() for r in self.refs],
+            "standardSolution": self.standard_solution,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class IntakeAnswer:
+    """A complaint answered at intake with a cause's script when its required fields say so
+    (e.g. coverage: ``frequency`` occasional → the busy-network script and "please observe")."""
+
+    when: Mapping[str, tuple[str, ...]]
+    cause: str
+
+    def applies(self, fields: Mapping[str, Any]) -> bool:
+        return all(fields.get(name) in values for name, values in self.when.items())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"when": {k: list(v) for k, v in self.when.items()}, "cause": self.cause}
+
+
+@dataclass(frozen=True)
 class Phenomenon:
     code: str
     category: str
@@ -59,7 +108,20 @@ class Phenomenon:
     route: str
     sla_level: str
     scripts: Mapping[str, str]
+    source: Source
     standard_solution: str | None = None
+    answer_at_intake: IntakeAnswer | None = None
+
+    def cause(self, code: str) -> Cause | None:
+        return next((c for c in self.causes if c.code == code), None)
+
+    def intake_answer(self, fields: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(cause, script) when this phenomenon's intake rule answers a complaint with these
+        required fields at once; None when it must go on (dispatch)."""
+        rule = self.answer_at_intake
+        if rule is None or not rule.applies(fields):
+            return None
+        return rule.cause, self.scripts[rule.cause]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +137,8 @@ class Phenomenon:
             "slaLevel": self.sla_level,
             "scripts": dict(self.scripts),
             "standardSolution": self.standard_solution,
+            "source": self.source.to_json(),
+            "answerAtIntake": self.answer_at_intake.to_json() if self.answer_at_intake else None,
         }
 
 

@@ -313,14 +313,34 @@ def _resolve(
     cause, result = body.cause, body.result
     resolution = {"cause": cause, "result": result, "department": t.department, **_actor(p, now)}
     late, overdue = _overdue("resolve", t, p, body, now)
-    return Decision(
-        "resolve",
-        {"resolution": resolution, **late},
-        "resolved",
-        "reply",
-        "resolved",
-        {"cause": cause, "result": result, **overdue},
-    )
+    script = _cause_script(t, cause, catalog)  # issue 13 (catalog): a known cause, its script
+    changes: dict[str, Any] = {"resolution": resolution, **late}
+    details: dict[str, Any] = {"cause": cause, "result": result, **overdue}
+    if body.answer_script or script:
+        changes["answer_script"] = body.answer_script or script
+        details["answerScript"] = "department" if body.answer_script else "catalog"
+    return Decision("resolve", changes, "resolved", "reply", "resolved", details)
+
+
+def _cause_script(t: Ticket, cause: str, catalog: CatalogLike) -> str | None:
+    """The catalog's reply script for the cause found, after checking it is one of the ticket's
+    phenomenon's causes (a category-only ticket: of any phenomenon of its category; neither:
+    free text). 400 naming `cause` with the allowed codes otherwise."""
+    phenomenon = catalog.phenomenon(t.phenomenon) if t.phenomenon else None
+    if phenomenon is not None:
+        allowed = [c.code for c in phenomenon.causes]
+        where = f"phenomenon {t.phenomenon}"
+    else:
+        category = catalog.category(t.category) if t.category else None
+        if category is None:
+            return None
+        members = [catalog.phenomenon(code) for code in category.phenomena]
+        allowed = list(dict.fromkeys(c.code for m in members for c in m.causes))
+        where = f"category {t.category}"
+    if cause not in allowed:
+        message = f"{cause!r} is not a cause of the {where}; allowed: {', '.join(allowed)}"
+        raise ValidationFailed([FieldError("cause", message)])
+    return phenomenon.scripts[cause] if phenomenon is not None else None
 
 
 def _return(

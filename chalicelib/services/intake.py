@@ -222,6 +222,11 @@ def _complaint(
             elif (decision.review or decision.escalate) and answer:
                 details["deskAnswer"] = answer  # a senior or the complaint manager answers
                 answer = None
+    # -- issue 13 (catalog): the coverage decision (answered at intake when occasional)
+    if answer is None and found is None and prepare is None and not view.blacklisted:
+        ruled = intake_rule_answer(new, catalog, phenomenon)
+        if ruled is not None:
+            answer, details["answeredAtIntake"] = ruled
     ticket = assess(
         new,
         ticket_id,
@@ -239,6 +244,27 @@ def _complaint(
     drop = [e.id for e in view.entries if e not in kept]
     update = profiles(deps).profile_update(new.service_number, view, entry_of(ticket), drop)
     return Plan(ticket, IntakeWrites(events=tuple(events), updates=(update,)), details)
+
+
+# -- issue 13 (catalog): the coverage decision [000 ch.5 pt.1 §1; DOMAIN.md §11] ---------------
+
+
+def intake_rule_answer(
+    new: NewTicketBody, catalog: Catalog, phenomenon_code: str | None
+) -> tuple[str, dict[str, Any]] | None:
+    """(answer, create-event record) when the phenomenon's intake rule answers the complaint at
+    once: coverage trouble that is occasional (or a first time) is explained with the script and
+    the customer asked to observe; frequent or constant trouble goes on to dispatch (None). A
+    complaint that is urgent, flagged or has a customer deadline is never answered so; the
+    caller also leaves out repeats, appeals and blacklisted customers."""
+    if new.urgent or new.flags or new.customer_deadline is not None:
+        return None
+    phenomenon = catalog.phenomenon(phenomenon_code) if phenomenon_code else None
+    ruled = phenomenon.intake_answer(intake_fields(new)) if phenomenon is not None else None
+    if phenomenon is None or ruled is None:
+        return None
+    cause, script = ruled
+    return script, {"phenomenon": phenomenon.code, "cause": cause}
 
 
 def _suggestion(

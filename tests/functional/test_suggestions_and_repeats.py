@@ -183,7 +183,14 @@ def _finished(api: Api, satisfaction: str = "satisfied") -> str:
     _waiting(api, tid, "dispatch")
     _act(api, tid, "dispatch", "senior_agent", {"department": "network", "note": "弱覆盖"})
     _waiting(api, tid, "accept")
-    _act(api, tid, "resolve", "department", {"cause": "c", "result": "r"}, department="network")
+    _act(
+        api,
+        tid,
+        "resolve",
+        "department",
+        {"cause": "weak_coverage", "result": "r"},
+        department="network",
+    )
     _waiting(api, tid, "reply")
     _act(api, tid, "reply", "agent", {"content": "已处理", "method": "sms"})
     _waiting(api, tid, "revisit")

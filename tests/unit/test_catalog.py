@@ -338,3 +338,71 @@ def test_stray_phenomena_file_fails(copy_catalog: Path) -> None:
     # WHEN loaded / THEN the file is named
     with pytest.raises(CatalogError, match=r"phenomena/sales\.json"):
         load_catalog(copy_catalog)
+
+
+# --- issue 13 (catalog): sources and the intake rule, broken ------------------------------------
+
+BROKEN_SOURCES: list[tuple[str, Callable[[list[Any]], None], tuple[str, ...]]] = [
+    (
+        "source missing",
+        lambda d: _first(d).pop("source"),
+        ("voice_coverage", "'source'"),
+    ),
+    (
+        "unknown guide origin",
+        lambda d: _first(d)["source"].update(guide="folklore"),
+        ("voice_coverage", "source.guide", "folklore"),
+    ),
+    (
+        "seed guide without a section",
+        lambda d: _first(d)["source"].update(refs=[]),
+        ("voice_coverage", "source.refs"),
+    ),
+    (
+        "not a seed file",
+        lambda d: _first(d)["source"]["refs"][0].update(seed="handbook.pdf"),
+        ("voice_coverage", "source.refs[0].seed", "handbook.pdf"),
+    ),
+    (
+        "standard solution without its origin",
+        lambda d: _first(d)["source"].pop("standardSolution"),
+        ("voice_coverage", "source.standardSolution"),
+    ),
+    (
+        "origin without a standard solution",
+        lambda d: d[4]["source"].update(standardSolution="project"),
+        ("sms_delay", "source.standardSolution", "no standardSolution"),
+    ),
+    (
+        "intake rule on a free-text field",
+        lambda d: _first(d)["answerAtIntake"]["when"].update(location=["x"]),
+        ("voice_coverage", "answerAtIntake.when.location"),
+    ),
+    (
+        "intake rule with an unknown option",
+        lambda d: _first(d)["answerAtIntake"]["when"].update(frequency=["sometimes"]),
+        ("voice_coverage", "answerAtIntake.when.frequency", "sometimes"),
+    ),
+    (
+        "intake rule with an unknown cause",
+        lambda d: _first(d)["answerAtIntake"].update(cause="aliens"),
+        ("voice_coverage", "answerAtIntake.cause", "aliens"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [(change, expected) for _, change, expected in BROKEN_SOURCES],
+    ids=[name for name, *_ in BROKEN_SOURCES],
+)
+def test_broken_source_or_intake_rule_fails_naming_the_field(
+    copy_catalog: Path, change: Callable[[list[Any]], None], expected: tuple[str, ...]
+) -> None:
+    # GIVEN a copy of the catalog with one bad source or intake rule
+    _edit(copy_catalog / "phenomena/basic_communication.json", change)
+    # WHEN loaded THEN the error names the file, the phenomenon and the field
+    with pytest.raises(CatalogError) as info:
+        load_catalog(copy_catalog)
+    for part in ("phenomena/basic_communication.json", *expected):
+        assert part in str(info.value)

@@ -74,8 +74,17 @@ class ResolveBody(Shape):
         json_schema_extra={"examples": [{"cause": "weak_coverage", "result": "已新增室分系统"}]}
     )
 
-    cause: _text(500, "The cause found.", "weak_coverage")
+    cause: _text(
+        500,
+        "The cause found: one of the ticket's phenomenon's causes (`GET /catalog`).",
+        "weak_coverage",
+    )
     result: _text(4000, "What was done.", "已新增室分系统")
+    # -- issue 13 (catalog): the script the desk replies with
+    answer_script: (
+        _text(2000, "What the desk tells the customer; default: the catalog's script for `cause`.")
+        | None
+    ) = None
 
 
 class ReasonBody(Shape):
