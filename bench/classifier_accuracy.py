@@ -69,7 +69,10 @@ def _headlines(name: str, rows: list[dict[str, Any]], results: list[list[Suggest
 
 def _details(rows: list[dict[str, Any]], results: list[list[Suggestion]]) -> None:
     categories = sorted(get_catalog().categories)
-    pairs = [(row["category"], found[0].category if found else NONE) for row, found in zip(rows, results, strict=True)]
+    pairs = [
+        (row["category"], found[0].category if found else NONE)
+        for row, found in zip(rows, results, strict=True)
+    ]
     print("\nper category (realistic set): precision / recall / texts")
     for cat in categories:
         predicted = sum(1 for _, got in pairs if got == cat)
@@ -109,7 +112,9 @@ def _details(rows: list[dict[str, Any]], results: list[list[Suggestion]]) -> Non
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--misses", action="store_true", help="list realistic texts not ranked first")
+    parser.add_argument(
+        "--misses", action="store_true", help="list realistic texts not ranked first"
+    )
     args = parser.parse_args()
 
     start = time.perf_counter()

@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ class Suggestion:
 
     @property
     def confidence(self) -> str:
-        """"high" / "medium" / "low": how far the desk should trust this suggestion."""
+        """ "high" / "medium" / "low": how far the desk should trust this suggestion."""
         if self.score >= _HIGH:
             return "high"
         return "medium" if self.score >= _MEDIUM else "low"
@@ -77,22 +78,23 @@ def normalize(text: str) -> str:
 
 
 def features(text: str) -> list[str]:
-    """The model's features of a text, sorted: Chinese character 1-, 2- and 3-grams per run of
-    Chinese characters, and English (or pinyin, or product names like "gprs") stemmed words and
-    word pairs, prefixed with "#". Long digit runs are one token."""
+    """The model's features of a text, sorted: Chinese character 1- to 4-grams per run of
+    Chinese characters; English (or pinyin, or product names like "gprs") stemmed words and word
+    pairs, prefixed with "#", and each word's character 4-grams, prefixed with "$" (so a typo
+    keeps most of its word's evidence). Long digit runs are one token."""
     norm = _LONG_NUMBER.sub("0", normalize(text))
     found: set[str] = set()
     for run in _CJK.findall(norm):
         n = len(run)
         for i in range(n):
-            found.add(run[i])
-            if i + 1 < n:
-                found.add(run[i : i + 2])
-            if i + 2 < n:
-                found.add(run[i : i + 3])
+            for size in range(1, min(4, n - i) + 1):
+                found.add(run[i : i + size])
     words = [_stem(w) for w in _WORD.findall(norm) if w not in _STOPWORDS]
     found.update("#" + w for w in words)
-    found.update(f"#{a}_{b}" for a, b in zip(words, words[1:], strict=False))
+    found.update(f"#{a}_{b}" for a, b in pairwise(words))
+    for w in words:
+        padded = f"<{w}>"
+        found.update("$" + padded[i : i + 4] for i in range(len(padded) - 3))
     return sorted(found)
 
 
@@ -168,11 +170,15 @@ def classify(text: str, catalog: Catalog, limit: int = 5) -> list[Suggestion]:
                 owner = catalog.phenomenon(code)
                 if owner is not None:  # a model older than the catalog may know retired codes
                     suggestions.append(Suggestion(owner.category, code, round(p, 3)))
-    suggested = {s.category for s in suggestions}
-    for category in _category_mentions(normalize(text), catalog):
-        if category not in suggested:
-            suggestions.append(Suggestion(category, None, 0.3))
-    suggestions.sort(key=lambda s: -s.score)
+    named = _category_mentions(normalize(text), catalog)
+    if named and (not suggestions or suggestions[0].confidence != "high"):
+        # "关于集团业务的问题" names a category and no clear phenomenon: the category comes first
+        top = max(suggestions[0].score if suggestions else 0.0, _MEDIUM)
+        suggestions = [Suggestion(c, None, top) for c in named] + suggestions
+    elif named:
+        suggested = {s.category for s in suggestions}
+        last = min(suggestions[-1].score, _MEDIUM)
+        suggestions += [Suggestion(c, None, last) for c in named if c not in suggested]
     return suggestions[:limit]
 
 
