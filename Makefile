@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt co
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: install run test lint typecheck unit functional e2e bytecode template package deploy destroy \
-	bench diagram clean
+	bench diagram clean train-classifier
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -87,6 +87,12 @@ destroy:
 		"name fails until they are gone): delete them with" \
 		"'for t in tickets events audit idempotency blacklist notices; do aws dynamodb" \
 		"delete-table --table-name $(STACK)-\$$t; done' once you no longer need the data."
+
+# The classifier is a model shipped as data (docs/decisions/0021-trained-classifier.md): retrain it
+# after editing the corpus (tests/data/classifier/train/) or the catalog's keywords; a unit test
+# fails while the committed model no longer matches them.
+train-classifier: install
+	$(PY) -m bench.train_classifier
 
 bench: bytecode
 	$(PY) -m bench

@@ -223,13 +223,20 @@ class Catalog(View):
 class Suggestion(View):
     category: str
     phenomenon: str | None
-    score: float = Field(ge=0, le=1)
+    score: float = Field(ge=0, le=1, description="The model's probability (0..1).")
+    confidence: Literal["high", "medium", "low"] = Field(
+        description="high: score ≥ 0.6; medium: ≥ 0.3; low: the desk should confirm with the "
+        "customer before relying on it."
+    )
 
 
 class ClassifyResult(View):
     """The catalog's categories and phenomena ranked against the text, best first."""
 
     items: list[Suggestion]
+    explanation: str | None = Field(
+        default=None, description="Only when `items` is empty: why nothing was suggested."
+    )
 
 
 # -- SLA ---------------------------------------------------------------------------------------

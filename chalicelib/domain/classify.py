@@ -1,25 +1,31 @@
 """Suggest a complaint's category and phenomenon from the customer's own words, and check fields.
 
 The front desk has seconds per call [001]: it types what the customer says and picks from a few
-ranked suggestions, then asks only the chosen phenomenon's required questions. No ML dependency:
-the catalog's keywords are the model, so operations staff tune classification by editing data.
+ranked suggestions, then asks only the chosen phenomenon's required questions.
 
-Scoring, per phenomenon: weighted keyword/phrase hits (longer phrases count more; a keyword shared
-by several phenomena counts less), then a character-bigram (Chinese) and word (English) overlap
-as a fallback for wordings no keyword anticipated. Traditional Chinese is folded to simplified
-first. The index is built once per catalog and cached.
+The ranking is a model shipped as data (``chalicelib/catalog/classifier_model.json``): a
+multinomial logistic regression over character n-grams (Chinese, after folding Traditional to
+Simplified) and stemmed words (English), trained offline by ``make train-classifier`` from the
+corpus in ``tests/data/classifier/train/`` plus the catalog's keywords (decision 0021). Inference
+is pure Python: a sparse dot product and a softmax, well under a millisecond per text. The model
+loads lazily, on the first classification, and once per process.
+
+A text the model recognises no complaint in (greetings, small talk, gibberish: the corpus's
+``_none`` class, or no known feature at all) gets no suggestion; ``explain_empty`` says why.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import threading
 import unicodedata
-import weakref
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from chalicelib.catalog import Catalog, Phenomenon, RequiredField
@@ -27,31 +33,35 @@ from chalicelib.domain.hanzi import to_simplified
 
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[a-z0-9]+")
-_ASCII_ONLY = re.compile(r"^[\x00-\x7f]+$")
+_LONG_NUMBER = re.compile(r"\d{6,}")  # phone numbers, amounts in fen, order ids: one token
 _STOPWORD_TEXT = (
     "a an the i my me we our you your it its is are was were be been to of in on at for and or "
     "but not no do does did have has had this that with from by as so they them he she his her "
     "can cant t s m can't keep get got been will would should could"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-# Raw scores are squashed into 0..1 with this half-point: a single specific phrase scores ~0.5.
-_HALF_SCORE = 2.5
-_MIN_RAW = 0.3  # below this a suggestion is noise (one shared bigram), not a signal
-# Tuned on tests/data/classifier_eval.jsonl; run bench/classifier_accuracy.py after changing them.
-_BIGRAM_WEIGHT = 0.35
-_WORD_WEIGHT = 0.5
-_NAME_WEIGHT = 0.6  # phrases from a phenomenon's own name are weaker evidence than keywords
-_GAP = 8  # characters allowed between the parts of a "收不到*短信" keyword
-_GAP_DISCOUNT = 0.85  # a gapped match is looser than a contiguous phrase of the same length
-_PROSE_STRENGTH = 0.3  # bigrams from causes/checks/scripts, relative to keyword bigrams
-_FALLBACK_DAMPING = 0.5
+MODEL_PATH = Path(__file__).resolve().parent.parent / "catalog" / "classifier_model.json"
+NONE_CLASS = "_none"
+FEATURES_VERSION = 1  # bump when features() changes: the model must be retrained
+# Suggestions below this probability are noise, not a ranking the desk should read.
+_MIN_PROBABILITY = 0.01
+# Confidence bands on the top suggestion's probability (bench/classifier_accuracy.py shows how
+# accuracy varies across them).
+_HIGH, _MEDIUM = 0.6, 0.3
 
 
 @dataclass(frozen=True)
 class Suggestion:
     category: str
     phenomenon: str | None
-    score: float  # 0..1, comparable within one classify() call
+    score: float  # 0..1: the model's probability, comparable within one classify() call
+
+    @property
+    def confidence(self) -> str:
+        """ "high" / "medium" / "low": how far the desk should trust this suggestion."""
+        if self.score >= _HIGH:
+            return "high"
+        return "medium" if self.score >= _MEDIUM else "low"
 
 
 def _stem(word: str) -> str:
@@ -62,209 +72,126 @@ def _stem(word: str) -> str:
     return word
 
 
-def _words(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text)]
-
-
 def normalize(text: str) -> str:
     """Full-width → half-width, lower case, traditional → simplified."""
     return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
-# Function characters: a bigram containing one ("一直", "怎么", "员说") says nothing about the
-# problem, and with only a few dozen phenomena its idf is noisy enough to outvote real evidence.
-_FUNCTION_CHARS = frozenset(
-    "的了我你他她它们是在都就也还很么吗呢吧啊呀这那个一和与或被把给让说要会能怎什再又才只每天"
-)
+def features(text: str) -> list[str]:
+    """The model's features of a text, sorted: Chinese character 1- to 4-grams per run of
+    Chinese characters; English (or pinyin, or product names like "gprs") stemmed words and word
+    pairs, prefixed with "#", and each word's character 4-grams, prefixed with "$" (so a typo
+    keeps most of its word's evidence). Long digit runs are one token."""
+    norm = _LONG_NUMBER.sub("0", normalize(text))
+    found: set[str] = set()
+    for run in _CJK.findall(norm):
+        n = len(run)
+        for i in range(n):
+            for size in range(1, min(4, n - i) + 1):
+                found.add(run[i : i + size])
+    words = [_stem(w) for w in _WORD.findall(norm) if w not in _STOPWORDS]
+    found.update("#" + w for w in words)
+    found.update(f"#{a}_{b}" for a, b in pairwise(words))
+    for w in words:
+        padded = f"<{w}>"
+        found.update("$" + padded[i : i + 4] for i in range(len(padded) - 3))
+    return sorted(found)
 
 
-def _bigrams(text: str) -> set[str]:
-    grams: set[str] = set()
-    for run in _CJK.findall(text.replace("*", " ")):
-        for i in range(len(run) - 1):
-            if run[i] not in _FUNCTION_CHARS and run[i + 1] not in _FUNCTION_CHARS:
-                grams.add(run[i : i + 2])
-    return grams
+class Model:
+    """A trained linear model: per feature, sparse weights by class; per class, a bias."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        if raw.get("featuresVersion") != FEATURES_VERSION:
+            raise ValueError("classifier model was trained with other features: retrain it")
+        self.meta = {k: v for k, v in raw.items() if k not in ("weights", "bias")}
+        self.classes: tuple[str, ...] = tuple(raw["classes"])
+        self.bias: tuple[float, ...] = tuple(float(b) for b in raw["bias"])
+        # "feature": [class index, weight, class index, weight, ...] — flat lists load fastest.
+        self.weights: dict[str, list[float]] = raw["weights"]
+
+    def probabilities(self, feats: Iterable[str]) -> list[float] | None:
+        """Softmax over classes, or None when no feature of the text is known to the model."""
+        scores = list(self.bias)
+        known = [self.weights[f] for f in feats if f in self.weights]
+        if not known:
+            return None
+        scale = 1.0 / math.sqrt(len(known))
+        for row in known:
+            for i in range(0, len(row), 2):
+                scores[int(row[i])] += row[i + 1] * scale
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return [e / total for e in exps]
 
 
-@dataclass(frozen=True)
-class _Phrase:
-    text: str  # normalized; for English a space-padded stemmed word sequence
-    english: bool
-    weight: float
-    # Keywords written "收不到*短信" match with up to _GAP characters in between, because
-    # customers insert words ("收不到任何短信") that no fixed phrase anticipates.
-    pattern: re.Pattern[str] | None = None
-
-    def found_in(self, norm: str, english: str) -> bool:
-        if self.pattern is not None:
-            return self.pattern.search(norm) is not None
-        return self.text in (english if self.english else norm)
+_MODEL: Model | None = None
+_MODEL_LOCK = threading.Lock()
 
 
-class _Index:
-    """Everything classify() needs, precomputed from one catalog."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.category_of = {p.code: p.category for p in catalog.phenomena.values()}
-        # "我要投诉梦网业务" names a category but no phenomenon: suggest the category alone.
-        self.category_names = {
-            c.code: tuple({normalize(c.name_zh), normalize(c.name_en)})
-            for c in catalog.categories.values()
-        }
-        owners: dict[tuple[str, bool], set[str]] = defaultdict(set)
-        raw: dict[str, list[tuple[str, bool, float]]] = {}
-        for p in catalog.phenomena.values():
-            entries = [(k, 1.0) for k in p.keywords]
-            # Two-character name parts ("短信" of "垃圾邮件/短信/彩信") are too generic to count.
-            entries += [
-                (part, _NAME_WEIGHT)
-                for part in re.split(r"[-/()()、]", p.name_zh)
-                if len(part) >= 3
-            ]
-            entries += [(p.name_en, _NAME_WEIGHT)]
-            items: list[tuple[str, bool, float]] = []
-            for phrase, factor in entries:
-                norm = normalize(phrase).strip()
-                if len(norm) < 2:
-                    continue
-                english = bool(_ASCII_ONLY.match(norm))
-                key = f" {' '.join(_words(norm))} " if english else norm
-                if english and not key.strip():
-                    continue
-                items.append((key, english, factor))
-                owners[(key, english)].add(p.code)
-            raw[p.code] = items
-
-        self.phrases: dict[str, tuple[_Phrase, ...]] = {}
-        for code, items in raw.items():
-            phrases: dict[tuple[str, bool], _Phrase] = {}
-            for key, english, factor in items:
-                size = len(key.split()) if english else len(key.replace("*", ""))
-                # Two-character Chinese words and single English words are common and weak;
-                # four-plus characters or multi-word phrases are nearly unambiguous.
-                base = 0.6 + 0.4 * (size - 1) if english else 0.4 + 0.4 * (size - 1)
-                if "*" in key:
-                    base *= _GAP_DISCOUNT
-                weight = min(base, 2.4) * factor / len(owners[(key, english)])
-                old = phrases.get((key, english))
-                if old is None or old.weight < weight:
-                    pattern = None
-                    if "*" in key and not english:
-                        parts = [re.escape(part) for part in key.split("*") if part]
-                        pattern = re.compile(f".{{0,{_GAP}}}?".join(parts))
-                    phrases[(key, english)] = _Phrase(key, english, weight, pattern)
-            self.phrases[code] = tuple(phrases.values())
-
-        grams: dict[str, dict[str, float]] = {}
-        words: dict[str, dict[str, float]] = {}
-        for p in catalog.phenomena.values():
-            # The guide's prose (causes, checks, scripts, questions) says how this problem is
-            # talked about; it widens the fallback vocabulary at a lower strength than keywords.
-            prose = [c.name_zh for c in p.causes] + list(p.checks) + list(p.scripts.values())
-            prose += [f.prompt for f in p.required_fields]
-            strengths = dict.fromkeys(_bigrams(normalize(" ".join(prose))), _PROSE_STRENGTH)
-            strengths.update(
-                dict.fromkeys(
-                    (g for q in self.phrases[p.code] if not q.english for g in _bigrams(q.text)),
-                    1.0,
-                )
-            )
-            grams[p.code] = strengths
-            cause_words = dict.fromkeys(
-                _words(normalize(" ".join(c.name_en for c in p.causes))), 0.5
-            )
-            cause_words.update(
-                dict.fromkeys(
-                    (w for q in self.phrases[p.code] if q.english for w in q.text.split()), 1.0
-                )
-            )
-            words[p.code] = {
-                w: v for w, v in cause_words.items() if w not in _STOPWORDS and len(w) > 1
-            }
-        self.bigrams = self._weights(grams)
-        self.words = self._weights(words)
-
-    @staticmethod
-    def _weights(units_by_code: Mapping[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        """unit → {phenomenon: strength·idf / sqrt(size)}: rare units and small vocabularies
-        weigh more."""
-        df: dict[str, int] = defaultdict(int)
-        for units in units_by_code.values():
-            for unit in units:
-                df[unit] += 1
-        n = len(units_by_code)
-        out: dict[str, dict[str, float]] = defaultdict(dict)
-        for code, units in units_by_code.items():
-            norm = math.sqrt(sum(units.values())) if units else 1.0
-            for unit, strength in units.items():
-                out[unit][code] = strength * math.log(1 + n / df[unit]) / norm
-        return dict(out)
+def model() -> Model:
+    """The shipped model, read on first use (never at import: cold starts stay fast)."""
+    global _MODEL
+    if _MODEL is None:
+        with _MODEL_LOCK:
+            if _MODEL is None:
+                _MODEL = Model(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
+    return _MODEL
 
 
-_INDEXES: weakref.WeakKeyDictionary[Catalog, _Index] = weakref.WeakKeyDictionary()
-
-
-def _index(catalog: Catalog) -> _Index:
-    index = _INDEXES.get(catalog)
-    if index is None:
-        index = _INDEXES[catalog] = _Index(catalog)
-    return index
-
-
-def _subsumes(longer: _Phrase, shorter: _Phrase) -> bool:
-    return (
-        longer is not shorter and longer.english == shorter.english and shorter.text in longer.text
+def _category_mentions(norm: str, catalog: Catalog) -> list[str]:
+    """Categories named outright ("我要投诉梦网业务")."""
+    names = (
+        (c.code, {normalize(c.name_zh), normalize(c.name_en)}) for c in catalog.categories.values()
     )
-
-
-def _raw_scores(text: str, index: _Index) -> dict[str, float]:
-    norm = normalize(text)
-    english = f" {' '.join(_words(norm))} "
-    scores: dict[str, float] = defaultdict(float)
-    for code, phrases in index.phrases.items():
-        hits = [p for p in phrases if p.found_in(norm, english)]
-        for p in hits:
-            # A phrase inside a longer matched phrase ("充值失败" in "充值卡充值失败") is the
-            # same evidence; count the longer one only.
-            if not any(_subsumes(q, p) for q in hits):
-                scores[code] += p.weight
-    fallback: dict[str, float] = defaultdict(float)
-    for gram in _bigrams(norm):
-        for code, w in index.bigrams.get(gram, {}).items():
-            fallback[code] += _BIGRAM_WEIGHT * w
-    for word in set(english.split()) - _STOPWORDS:
-        for code, w in index.words.get(word, {}).items():
-            fallback[code] += _WORD_WEIGHT * w
-    # The overlap is a fallback for wordings no keyword anticipated; once keywords fired, it
-    # only breaks ties instead of outvoting them.
-    damping = _FALLBACK_DAMPING if scores else 1.0
-    for code, value in fallback.items():
-        scores[code] += damping * value
-    return scores
+    return [code for code, found in names if any(n and n in norm for n in found)]
 
 
 def classify(text: str, catalog: Catalog, limit: int = 5) -> list[Suggestion]:
     """Ranked phenomenon suggestions for a complaint description, best first; [] if none fit."""
     if not text or not text.strip() or limit <= 0:
         return []
-    index = _index(catalog)
-    scores = _raw_scores(text, index)
-    ranked = sorted(
-        ((raw, code) for code, raw in scores.items() if raw >= _MIN_RAW),
-        key=lambda item: (-item[0], item[1]),
-    )
-    suggestions = [
-        Suggestion(index.category_of[code], code, round(raw / (raw + _HALF_SCORE), 3))
-        for raw, code in ranked[:limit]
-    ]
-    norm = normalize(text)
-    suggested = {s.category for s in suggestions}
-    for category, names in index.category_names.items():
-        if category not in suggested and any(name in norm for name in names):
-            suggestions.append(Suggestion(category, None, round(1.0 / (1.0 + _HALF_SCORE), 3)))
-    suggestions.sort(key=lambda s: -s.score)
+    probs = model().probabilities(features(text))
+    suggestions: list[Suggestion] = []
+    if probs is not None:
+        ranked = sorted(
+            (
+                (p, code)
+                for code, p in zip(model().classes, probs, strict=True)
+                if code != NONE_CLASS and p >= _MIN_PROBABILITY
+            ),
+            key=lambda item: (-item[0], item[1]),
+        )
+        none_p = probs[model().classes.index(NONE_CLASS)] if NONE_CLASS in model().classes else 0
+        # Small talk: the model is surer it is no complaint than it is of any phenomenon.
+        if not ranked or none_p < ranked[0][0]:
+            for p, code in ranked[:limit]:
+                owner = catalog.phenomenon(code)
+                if owner is not None:  # a model older than the catalog may know retired codes
+                    suggestions.append(Suggestion(owner.category, code, round(p, 3)))
+    named = _category_mentions(normalize(text), catalog)
+    if named and (not suggestions or suggestions[0].confidence != "high"):
+        # "关于集团业务的问题" names a category and no clear phenomenon: the category comes first
+        top = max(suggestions[0].score if suggestions else 0.0, _MEDIUM)
+        suggestions = [Suggestion(c, None, top) for c in named] + suggestions
+    elif named:
+        suggested = {s.category for s in suggestions}
+        last = min(suggestions[-1].score, _MEDIUM)
+        suggestions += [Suggestion(c, None, last) for c in named if c not in suggested]
     return suggestions[:limit]
+
+
+def explain_empty(text: str) -> str:
+    """Why a text got no suggestion (for the desk: rephrase, or pick the phenomenon by hand)."""
+    if not text or not text.strip():
+        return "The text is empty."
+    if model().probabilities(features(text)) is None:
+        return "No word of the text is known to the classifier; describe the problem in a sentence."
+    return (
+        "The text reads as no complaint the catalog knows (small talk or an unrelated matter); "
+        "describe the symptom, or choose the category and phenomenon by hand."
+    )
 
 
 # --- required fields -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.domain import shapes
 from chalicelib.domain.auth import require_role
-from chalicelib.domain.classify import classify
+from chalicelib.domain.classify import classify, explain_empty
 from chalicelib.domain.vocabulary import ROLES
 
 from .context import Caller, Deps
@@ -21,12 +21,20 @@ def classify_text(caller: Caller, body: Any, deps: Deps) -> dict[str, Any]:
     require_role(caller.principal, ROLES)
     q = shapes.parse(shapes.ClassifyBody, body)
     suggestions = classify(q.text, deps.rules.catalog, limit=q.limit)
-    return {
+    answer: dict[str, Any] = {
         "items": [
-            {"category": s.category, "phenomenon": s.phenomenon, "score": round(s.score, 3)}
+            {
+                "category": s.category,
+                "phenomenon": s.phenomenon,
+                "score": round(s.score, 3),
+                "confidence": s.confidence,
+            }
             for s in suggestions
         ]
     }
+    if not suggestions:
+        answer["explanation"] = explain_empty(q.text)
+    return answer
 
 
 def sla_preview(caller: Caller, params: dict[str, str], deps: Deps) -> dict[str, Any]:

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from chalicelib.catalog import Catalog, get_catalog
+from chalicelib.domain import classify as classifier
 from chalicelib.domain.classify import (
+    Model,
     Suggestion,
     classify,
+    explain_empty,
+    features,
     missing_required_fields,
     validate_field_values,
 )
 from chalicelib.domain.hanzi import to_simplified
 
-EVAL_SET = Path(__file__).resolve().parent.parent / "data" / "classifier_eval.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "data"
+EVAL_SET = DATA / "classifier_eval.jsonl"
+REALISTIC_SET = DATA / "classifier" / "eval_realistic.jsonl"
+ROOT = DATA.parent.parent
+# What the model achieves on the realistic set (89.9 % / 96.2 %, bench/classifier_accuracy.py),
+# minus a margin; the issue's target (90 % / 97 %) is not quite met (README, decision 0021).
+REALISTIC_FLOOR = (0.88, 0.95)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +83,7 @@ def test_traditional_chinese_is_folded_before_matching(
 @pytest.mark.parametrize(
     ("text", "phenomenon"),
     [
-        ("No signal at home, calls keep dropping", "voice_coverage"),
+        ("No signal at all in my flat, the phone says no service", "voice_coverage"),
         ("I keep getting spam text messages", "spam_messages"),
         ("The staff were rude to me at the store", "staff_attitude"),
         ("I was charged for data but I never use the internet", "gprs_charged_without_use"),
@@ -81,6 +93,13 @@ def test_traditional_chinese_is_folded_before_matching(
 def test_english_descriptions_are_classified(catalog: Catalog, text: str, phenomenon: str) -> None:
     # GIVEN an English description / WHEN classified / THEN the right phenomenon is first
     assert classify(text, catalog)[0].phenomenon == phenomenon
+
+
+def test_a_text_with_two_symptoms_offers_both_first(catalog: Catalog) -> None:
+    # GIVEN a customer who names both a coverage and a call-quality symptom
+    suggestions = classify("No signal at home, calls keep dropping", catalog)
+    # THEN both are the first two suggestions, and the desk asks which it is
+    assert {s.phenomenon for s in suggestions[:2]} == {"voice_coverage", "call_quality"}
 
 
 def test_character_folding_covers_the_common_words() -> None:
@@ -130,6 +149,7 @@ def test_eval_set_accuracy_floor(catalog: Catalog) -> None:
         top1 += ranked[:1] == [row["phenomenon"]]
         top3 += row["phenomenon"] in ranked
     # THEN the right phenomenon is first for ≥85% and in the top three for ≥95%
+    # (the keyword classifier's floor: the trained model must not fall below it)
     assert top1 / len(rows) >= 0.85
     assert top3 / len(rows) >= 0.95
 
@@ -218,3 +238,122 @@ def test_blank_values_are_left_to_missing_required_fields(catalog: Catalog) -> N
     # GIVEN blank or unknown fields / THEN validation does not report them
     p = catalog.phenomena["interconnection"]
     assert validate_field_values(p, {"otherPartyNumber": "", "somethingElse": 1}) == []
+
+
+# --- the trained model (decision 0021) -------------------------------------------------------
+
+
+def _accuracy(rows: list[dict[str, str]], catalog: Catalog) -> tuple[float, float]:
+    top1 = top3 = 0
+    for row in rows:
+        ranked = [s.phenomenon for s in classify(row["text"], catalog, limit=3)]
+        top1 += ranked[:1] == [row["phenomenon"]]
+        top3 += row["phenomenon"] in ranked
+    return top1 / len(rows), top3 / len(rows)
+
+
+def test_realistic_eval_set_accuracy_floor(catalog: Catalog) -> None:
+    # GIVEN texts written apart from the training corpus, by another writer, before any tuning
+    rows = [json.loads(line) for line in REALISTIC_SET.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 500
+    assert {r["lang"] for r in rows} == {"zh-Hans", "zh-Hant", "en"}
+    # WHEN each is classified / THEN the right phenomenon is first and in the top three at least
+    # as often as the committed model achieves, less a margin
+    top1, top3 = _accuracy(rows, catalog)
+    assert top1 >= REALISTIC_FLOOR[0], top1
+    assert top3 >= REALISTIC_FLOOR[1], top3
+
+
+def test_every_phenomenon_is_learned_and_evaluated(catalog: Catalog) -> None:
+    # GIVEN the model, the corpus and the realistic set / THEN each knows every phenomenon
+    corpus = {
+        json.loads(line)["phenomenon"]
+        for path in (DATA / "classifier" / "train").glob("*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
+    evaluated = {
+        json.loads(line)["phenomenon"]
+        for line in REALISTIC_SET.read_text(encoding="utf-8").splitlines()
+    }
+    assert set(catalog.phenomena) <= set(classifier.model().classes)
+    assert set(catalog.phenomena) <= corpus
+    assert set(catalog.phenomena) <= evaluated
+
+
+def test_the_model_matches_the_corpus_it_ships_with() -> None:
+    # GIVEN the committed model / WHEN the corpus or the catalog's keywords changed since
+    # THEN this fails: run `make train-classifier`
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from bench.train_classifier import corpus_hash
+
+    assert classifier.model().meta["corpusSha256"] == corpus_hash()
+
+
+def test_the_model_loads_lazily_and_once() -> None:
+    # GIVEN a fresh interpreter that imports the app and the classifier
+    code = (
+        "import app; from chalicelib.domain import classify as c; "
+        "assert c._MODEL is None, 'loaded at import'; "
+        "from chalicelib.catalog import get_catalog; c.classify('信号不好', get_catalog()); "
+        "m = c._MODEL; c.classify('no signal', get_catalog()); assert c._MODEL is m; print('ok')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    # THEN nothing is read at import, and the first classification loads it for good
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_model_trained_with_other_features_is_refused() -> None:
+    with pytest.raises(ValueError, match="retrain"):
+        Model({"featuresVersion": -1, "classes": [], "bias": [], "weights": {}})
+
+
+def test_features_fold_scripts_and_numbers() -> None:
+    # GIVEN the same complaint in traditional and simplified characters, with phone numbers
+    # THEN the features are the same, and a long number is one token
+    assert features("簡訊發不出去 13800138000") == features("短信发不出去 13912345678")
+    assert "#0" in features("call 13800138000")
+    assert "#charg" in features("I was charged")
+
+
+@pytest.mark.parametrize(
+    ("text", "phenomenon"),
+    [
+        # the misses the keyword classifier made on customers' own words (issue 13)
+        ("信号满格，但是打电话老是掉线，对方听不到我说话", "call_quality"),
+        ("my texts don't go through, they just fail to send", "sms_send_receive_failure"),
+        (
+            "我儿子拿我手机点了一个网页，结果开通了好几个包月业务，每个月扣钱",
+            "sp_unknowing_subscription",
+        ),
+        ("我喺深圳屋企，部手機成日跳咗去香港網絡，收咗好多漫遊費", "border_roaming_charges"),
+    ],
+)
+def test_the_keyword_classifiers_typical_misses(
+    catalog: Catalog, text: str, phenomenon: str
+) -> None:
+    assert phenomenon in [s.phenomenon for s in classify(text, catalog, limit=3)]
+    assert classify(text, catalog)[0].phenomenon == phenomenon
+
+
+def test_confidence_bands() -> None:
+    assert Suggestion("x", "y", 0.9).confidence == "high"
+    assert Suggestion("x", "y", 0.45).confidence == "medium"
+    assert Suggestion("x", "y", 0.1).confidence == "low"
+
+
+def test_a_vague_text_is_low_or_medium_confidence(catalog: Catalog) -> None:
+    # GIVEN a text that could be many things / THEN the top suggestion does not claim "high"
+    suggestions = classify("我的手机有问题", catalog)
+    assert suggestions and suggestions[0].confidence in {"low", "medium"}
+    # AND a clear one does
+    assert classify("每天收到很多垃圾短信，推销贷款的", catalog)[0].confidence == "high"
+
+
+def test_an_empty_answer_is_explained() -> None:
+    assert "empty" in explain_empty("  ")
+    assert "known" in explain_empty("zzqx qqzx")
+    assert "no complaint" in explain_empty("今天天气很好,我想吃饭")
