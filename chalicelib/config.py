@@ -25,6 +25,7 @@ CALENDAR_OVERRIDES = "CALENDAR_OVERRIDES"
 AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
 WORKFLOW_START_GRACE_SECONDS = "WORKFLOW_START_GRACE_SECONDS"
 CURSOR_SECRET = "CURSOR_SECRET"
+INCIDENT_STATE_MACHINE_ARN = "INCIDENT_STATE_MACHINE_ARN"  # issue 11: incidents
 
 ALL = (
     TICKETS_TABLE,
@@ -43,6 +44,7 @@ ALL = (
     AUDIT_RETENTION_DAYS,
     WORKFLOW_START_GRACE_SECONDS,
     CURSOR_SECRET,
+    INCIDENT_STATE_MACHINE_ARN,
 )
 
 
@@ -117,3 +119,8 @@ def cursor_secret() -> str:
     """Key that signs page cursors (so a forged cursor is a 400). infra sets a generated secret;
     without one, cursors are still checked, with a key derived from the table name."""
     return _get(CURSOR_SECRET) or f"complaint-tickets-cursor:{tickets_table()}"
+
+
+def incident_state_machine_arn() -> str:
+    """The incident-resolution state machine (issue 11)."""
+    return _get(INCIDENT_STATE_MACHINE_ARN)

@@ -51,6 +51,11 @@ PATH_PARAMETERS: dict[str, Schema] = {
         "description": "The service number, mobile or landline; normalised like a body's.",
         "schema": TypeAdapter(shapes.Phone).json_schema(),
     },
+    # issue 11: incidents
+    "incident_id": {
+        "description": "The incident's id (opaque).",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{2,64}$"},
+    },
 }
 REQUEST_HEADERS: dict[str, Schema] = {
     "If-Match": {
@@ -292,7 +297,16 @@ def _document() -> dict[str, Any]:
         },
         "tags": [
             {"name": n}
-            for n in ("meta", "tickets", "lifecycle", "catalog", "sla", "blacklist", "audit")
+            for n in (
+                "meta",
+                "tickets",
+                "lifecycle",
+                "catalog",
+                "sla",
+                "blacklist",
+                "audit",
+                "incidents",  # issue 11
+            )
         ],
         "paths": paths,
         "components": {

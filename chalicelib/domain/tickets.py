@@ -369,6 +369,12 @@ class Ticket:
     count: int | None = field(
         default=None, api="optional", doc="Suggestions: how many times it was made."
     )
+    # -- issue 11 (incidents): the mass complaint this ticket belongs to
+    incident_id: str | None = field(
+        default=None,
+        api="optional",
+        doc="The mass-complaint incident it belongs to (`GET /incidents/{id}`).",
+    )
 
     @property
     def closed(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib import config
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.blacklist_repo import BlacklistRepository
+from chalicelib.adapters.incidents_repo import IncidentRepository
 from chalicelib.adapters.notices_repo import NoticeRepository
 from chalicelib.adapters.notifier import Notifier
 from chalicelib.adapters.profile_repo import ProfileRepository
@@ -44,6 +45,11 @@ class Deps:
     cursors: Cursors = field(default_factory=lambda: Cursors(config.cursor_secret()))
     extras: dict[str, Any] = field(default_factory=dict)
     profiles: ProfileRepository = field(default_factory=ProfileRepository)  # issue 10 part A
+    # -- issue 11: incidents (mass complaints) --
+    incidents: IncidentRepository = field(default_factory=IncidentRepository)
+    incident_workflows: Workflows = field(
+        default_factory=lambda: Workflows(config.incident_state_machine_arn())
+    )
 
 
 @dataclass(frozen=True)

@@ -72,10 +72,32 @@ def execution_input(
     payload["status"] = ticket.status
     payload["summary"] = ticket.label()  # executions carry codes and ids, never customer text
     payload["severity"] = "high" if ticket.escalated or ticket.emergency else "normal"
+    payload["incidentId"] = ticket.incident_id  # issue 11: the `created` event carries it
     if notice is not None:  # published by the execution itself (ASL), never by the API
         payload["intakeNotice"] = {
             "eventType": notice.event_type,
             "department": notice.department,
             "level": str(notice.level if notice.level is not None else 0),
         }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+# -- issue 11 (incidents) ----------------------------------------------------------------------
+
+
+def with_incident_opened(workflow_input: str | None, incident_id: str) -> str:
+    """The execution input of the complaint that opened an incident: its execution takes the
+    incident up (links the window's tickets, tells the department and the CRC, escalates)."""
+    payload = json.loads(workflow_input or "{}")
+    payload["incidentOpened"] = {"incidentId": incident_id}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def current_input(workflow_input: str | None) -> str:
+    """A stored execution input as the state machine reads it now: one stored before the
+    `created` event carried `incidentId` gets it (null), so a first start still succeeds."""
+    payload = json.loads(workflow_input or "{}")
+    if "incidentId" in payload:
+        return workflow_input or ""
+    payload["incidentId"] = None
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))

@@ -173,6 +173,9 @@ if TYPE_CHECKING:
     from .other import (
         ClassifyBody as ClassifyBody,
     )
+    from .other import (
+        ResolveIncidentBody as ResolveIncidentBody,
+    )
     from .queries import (
         AuditQuery as AuditQuery,
     )
@@ -251,6 +254,8 @@ _HOME: dict[str, str] = {
     "TEXT_PATTERN": "base",
     "TicketQuery": "queries",
     "TransferBody": "actions",
+    # -- issue 11: incidents --
+    "ResolveIncidentBody": "other",
 }
 
 
