@@ -26,6 +26,9 @@ AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
 WORKFLOW_START_GRACE_SECONDS = "WORKFLOW_START_GRACE_SECONDS"
 CURSOR_SECRET = "CURSOR_SECRET"
 INCIDENT_STATE_MACHINE_ARN = "INCIDENT_STATE_MACHINE_ARN"  # issue 11: incidents
+MASS_COMPLAINT_POLICY = (
+    "MASS_COMPLAINT_POLICY"  # issue 11: a thresholds file other than the shipped
+)
 
 ALL = (
     TICKETS_TABLE,
@@ -45,6 +48,7 @@ ALL = (
     WORKFLOW_START_GRACE_SECONDS,
     CURSOR_SECRET,
     INCIDENT_STATE_MACHINE_ARN,
+    MASS_COMPLAINT_POLICY,
 )
 
 
@@ -124,3 +128,9 @@ def cursor_secret() -> str:
 def incident_state_machine_arn() -> str:
     """The incident-resolution state machine (issue 11)."""
     return _get(INCIDENT_STATE_MACHINE_ARN)
+
+
+def mass_complaint_policy() -> str | None:
+    """Path of a mass-complaint thresholds file; unset: the shipped
+    chalicelib/catalog/mass_complaint.json (issue 11)."""
+    return _get(MASS_COMPLAINT_POLICY) or None

@@ -64,9 +64,13 @@ class Rules:
     @cached_property
     def mass_complaint(self) -> MassComplaintPolicy:
         """The mass-complaint thresholds (chalicelib/catalog/mass_complaint.json)."""
-        from chalicelib.catalog.mass_complaint import default_mass_complaint_policy
+        from chalicelib.catalog.mass_complaint import (
+            default_mass_complaint_policy,
+            load_mass_complaint_policy,
+        )
 
-        return default_mass_complaint_policy()
+        path = config.mass_complaint_policy()
+        return load_mass_complaint_policy(path) if path else default_mass_complaint_policy()
 
 
 def known_fields(new_fields: dict[str, Any], **top_level: Any) -> dict[str, Any]:

@@ -13,6 +13,14 @@ import pytest
 from tests.functional.conftest import Api, fresh_number, wait_until
 from tests.functional.inboxes import drain
 
+
+@pytest.fixture(autouse=True)
+def shipped_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests run with the shipped thresholds (the suites' default keeps detection off:
+    tests/conftest.py)."""
+    monkeypatch.delenv("MASS_COMPLAINT_POLICY", raising=False)
+
+
 FIELDS = {
     "handsetModel": "iPhone 15",
     "frequency": "frequent",
