@@ -4,8 +4,9 @@
 
 Runs bench.aws_calls, bench.cold_start, bench.transitions (state transitions and list-price cost
 of a happy-path ticket), bench.sweep (items one sweep reads and AWS calls it makes per due ticket,
-20,000 vs 2,000 open tickets) and, when present, bench/classifier_accuracy.py. Reports, never asserts:
-exits non-zero only if a benchmark could not run.
+20,000 vs 2,000 open tickets), bench.intake_calls, bench.incidents (issue 11: one incident per
+burst, resolving 500 tickets) and, when present, bench/classifier_accuracy.py. Reports, never
+asserts: exits non-zero only if a benchmark could not run.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             ("items read and AWS calls per due ticket of a sweep", "sweep", []),
             # issue 10 part A: calls per create (new, repeat, blacklisted), suggestion path
             ("intake: AWS calls per create, suggestion path", "intake_calls", []),
+            # issue 11: 50 concurrent complaints -> one incident; resolving 500 tickets
+            ("incidents: one per burst, resolving 500 tickets", "incidents", []),
         ):
             _banner(title)
             code, lines = _own(module, extra, Path(tmp))
