@@ -22,7 +22,7 @@ from typing import Any
 
 from chalicelib import config
 from chalicelib.domain.incidents import Bucket, MassComplaintPolicy, Pointer
-from chalicelib.domain.values import parse_storage_time, storage_time
+from chalicelib.domain.values import iso, parse_storage_time, storage_time
 
 from . import aws
 
@@ -89,7 +89,7 @@ class Incident:
             "phenomenon": self.phenomenon,
             "category": self.category,
             "department": self.route,
-            "openedAt": self.opened_at.isoformat(),
+            "openedAt": iso(self.opened_at),
             "ticketCount": self.ticket_count,
             "escalationLevel": self.escalation_level,
             "priority": "urgent",
@@ -98,7 +98,7 @@ class Incident:
         if self.resolution is not None:
             out["resolution"] = self.resolution
         if self.resolved_at is not None:
-            out["resolvedAt"] = self.resolved_at.isoformat()
+            out["resolvedAt"] = iso(self.resolved_at)
         out["links"] = {"self": f"/incidents/{self.id}"}
         return out
 
