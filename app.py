@@ -470,6 +470,48 @@ def kpi_chart() -> Response:
     return Response(body=svg, status_code=200, headers=headers)
 
 
+# -- issue 11: incidents (mass complaints) ----------------------------------------------------
+
+
+@app.route("/incidents", methods=["GET"], authorizer=AUTH)
+@endpoint
+def list_incidents() -> Response:
+    from chalicelib.services import incidents
+
+    req = app.current_request
+    return http.json_response(
+        incidents.list_incidents(http.caller(req), http.query(req), _services())
+    )
+
+
+@app.route("/incidents/{incident_id}", methods=["GET"], authorizer=AUTH)
+@endpoint
+def get_incident(incident_id: str) -> Response:
+    from chalicelib.services import incidents
+
+    caller = http.caller(app.current_request)
+    return http.json_response(
+        incidents.get_incident(caller, http.path_value(incident_id), _services())
+    )
+
+
+@app.route(
+    "/incidents/{incident_id}/resolve",
+    methods=["POST"],
+    content_types=ANY_CONTENT,
+    authorizer=AUTH,
+)
+@endpoint
+def resolve_incident(incident_id: str) -> Response:
+    from chalicelib.services import incidents
+
+    req = app.current_request
+    started = incidents.request_resolution(
+        http.caller(req), http.path_value(incident_id), http.read_json(req), _services()
+    )
+    return http.json_response(started, 202)
+
+
 # Every path gets its CORS preflight and its 405s, from the route table above (chalicelib/api/
 # edges.py); every HTTP response gets the CORS headers.
 edges.complete_routes(app)
@@ -510,6 +552,16 @@ def _bulletin_notices() -> int:
     except Exception:
         logger.exception("delivering pending bulletin notices failed")
         return 0
+
+
+@app.lambda_function(name="incident_tasks")
+@telemetry.traced
+def incident_tasks(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Called by the lifecycle (take an opened incident up) and the incident-resolution state
+    machine (list batches, resolve a batch, finish) — issue 11."""
+    from chalicelib.services import incidents
+
+    return incidents.task(event, _services())
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

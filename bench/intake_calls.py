@@ -153,6 +153,21 @@ def _measure(counter: CallCounter, n: int) -> dict[str, Any]:
                 "suggestion": _transitions(sfn, machine, last["suggestion"]["id"]),
                 "closed on the spot": _transitions(sfn, machine, on_spot["id"]),
             }
+            # -- issue 11 (incidents): the mass-complaint counters ride on the same 3 calls --
+            # complaints at one business hall, one at a time: the first nine count, the tenth
+            # opens the incident, the rest join it
+            counter.reset()
+            kinds: Counter[str] = Counter()
+            mass = max(n, 12)
+            for _ in range(mass):
+                number = f"1350000{sum(kinds.values()):04d}"
+                made = post(complaint(number, channel="business_hall", location={"area": "海沧区"}))
+                kinds["joined or opened" if made.get("incidentId") else "counted"] += 1
+            results["mass complaint"] = {
+                "requests": mass,
+                "calls": dict(counter.app_calls),
+                "kinds": dict(kinds),
+            }
         return results
 
 
@@ -242,6 +257,14 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
     transitions = results["transitions"]
     for name, count in transitions.items():
         print(f"  billed state transitions of a {name} ticket's execution: {count}")
+    mass = results.get("mass complaint")  # issue 11 (incidents)
+    if mass is not None:
+        calls = Counter(mass["calls"])
+        ops = ", ".join(f"{op} {k / mass['requests']:g}" for op, k in sorted(calls.items()))
+        print(
+            f"  mass complaint {sum(calls.values()) / mass['requests']:4.1f} per request over "
+            f"{mass['requests']} at one business hall ({mass['kinds']}): {ops}"
+        )
     worst = max(per.values())
     verdict = "within" if worst <= TARGET else "OVER"
     headline = (

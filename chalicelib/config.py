@@ -27,6 +27,10 @@ WORKFLOW_START_GRACE_SECONDS = "WORKFLOW_START_GRACE_SECONDS"
 CURSOR_SECRET = "CURSOR_SECRET"
 BULLETINS_TABLE = "BULLETINS_TABLE"  # issue 11: bulletins
 KPIS_TABLE = "KPIS_TABLE"  # issue 12 (KPIs): the counters table
+INCIDENT_STATE_MACHINE_ARN = "INCIDENT_STATE_MACHINE_ARN"  # issue 11: incidents
+MASS_COMPLAINT_POLICY = (
+    "MASS_COMPLAINT_POLICY"  # issue 11: a thresholds file other than the shipped
+)
 
 ALL = (
     TICKETS_TABLE,
@@ -47,6 +51,8 @@ ALL = (
     CURSOR_SECRET,
     BULLETINS_TABLE,
     KPIS_TABLE,
+    INCIDENT_STATE_MACHINE_ARN,
+    MASS_COMPLAINT_POLICY,
 )
 
 
@@ -133,3 +139,14 @@ def cursor_secret() -> str:
 
 def bulletins_table() -> str:
     return _get(BULLETINS_TABLE, "complaint-tickets-bulletins")
+
+
+def incident_state_machine_arn() -> str:
+    """The incident-resolution state machine (issue 11)."""
+    return _get(INCIDENT_STATE_MACHINE_ARN)
+
+
+def mass_complaint_policy() -> str | None:
+    """Path of a mass-complaint thresholds file; unset: the shipped
+    chalicelib/catalog/mass_complaint.json (issue 11)."""
+    return _get(MASS_COMPLAINT_POLICY) or None

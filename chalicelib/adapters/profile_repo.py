@@ -61,6 +61,8 @@ class IntakeView:
     profile_version: int | None  # None: no profile (or one without `ver`) yet
     profile_exists: bool
     suggestions: dict[str, SuggestionSeen | None] = field(default_factory=dict)
+    # issue 11 (incidents): the mass-complaint counter items read with the profile, raw, by id
+    extras: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def entry_of(ticket: Ticket) -> Entry:
@@ -89,13 +91,21 @@ def _entry_value(entry: Entry) -> dict[str, Any]:
 
 
 class ProfileRepository:
-    def read(self, service_number: str, suggestion_ids: tuple[str, ...] = ()) -> IntakeView:
+    def read(
+        self,
+        service_number: str,
+        suggestion_ids: tuple[str, ...] = (),
+        extra_ids: tuple[str, ...] = (),
+    ) -> IntakeView:
         """The profile, the blacklist entry and the suggestion-index items: one BatchGetItem
-        (a retry only for keys DynamoDB leaves unprocessed under throttling)."""
+        (a retry only for keys DynamoDB leaves unprocessed under throttling). `extra_ids`:
+        more items of the tickets table read in the same call (issue 11: the mass-complaint
+        counters, adapters/incidents_repo.py), returned raw in `extras`."""
         client: Any = connection().client
         tickets, blacklist = config.tickets_table(), config.blacklist_table()
         keys = [{"id": {"S": profile_id(service_number)}}]
         keys += [{"id": {"S": sid}} for sid in suggestion_ids]
+        keys += [{"id": {"S": eid}} for eid in extra_ids]
         request: dict[str, Any] = {
             tickets: {"Keys": keys, "ConsistentRead": True},
             blacklist: {
@@ -142,6 +152,7 @@ class ProfileRepository:
             profile_version=version,
             profile_exists=profile is not None,
             suggestions=suggestions,
+            extras={eid: by_id[eid] for eid in extra_ids if eid in by_id},
         )
 
     # -- transaction items ---------------------------------------------------------------

@@ -61,6 +61,11 @@ PATH_PARAMETERS: dict[str, Schema] = {
         "description": "The case's id (opaque).",
         "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{2,64}$"},
     },
+    # issue 11: incidents
+    "incident_id": {
+        "description": "The incident's id (opaque).",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{2,64}$"},
+    },
 }
 REQUEST_HEADERS: dict[str, Schema] = {
     "If-Match": {
@@ -306,7 +311,16 @@ def _document() -> dict[str, Any]:
         },
         "tags": [
             {"name": n}
-            for n in ("meta", "tickets", "lifecycle", "catalog", "sla", "blacklist", "audit")
+            for n in (
+                "meta",
+                "tickets",
+                "lifecycle",
+                "catalog",
+                "sla",
+                "blacklist",
+                "audit",
+                "incidents",  # issue 11
+            )
         ],
         "paths": paths,
         "components": {

@@ -33,7 +33,7 @@ from chalicelib.domain.lifecycle import (
 )
 from chalicelib.domain.tickets import ticket_view_model
 from chalicelib.domain.vocabulary import ROLES
-from chalicelib.services import blacklist, bulletins, tickets, workflow_view
+from chalicelib.services import blacklist, bulletins, incidents, tickets, workflow_view
 from chalicelib.services.kpis import REPORT_ROLES
 from chalicelib.services.operations import OPERATIONS_ROLES
 
@@ -119,6 +119,10 @@ CONFLICTS: dict[str, str] = {
     "dispatch` before any dispatch); `errors` names `mistakes[i].of`.",
     "own_work": "A reviewer does not rate their own intake or dispatch; `errors` names "
     "`mistakes[i].of`.",
+    # issue 11: incidents
+    "incident_resolved": "The incident is resolved already: its tickets went to the reply step.",
+    "resolution_running": "The incident's resolution is under way (or another request started "
+    "it a moment ago): wait for it; after a failed run, POST again resumes it.",
 }
 # Every action can meet these (actions.perform and lifecycle.decide).
 COMMON_CONFLICTS = ("action_not_allowed", "stale_version")
@@ -595,6 +599,57 @@ def operations() -> tuple[Operation, ...]:
         *_library_operations(),  # issue 12 items 4-5 (cases)
         # -- issue 12 (KPIs) --
         *_kpi_operations(),
+        # -- issue 11: incidents (mass complaints) --
+        Operation(
+            "get",
+            "/incidents",
+            "list_incidents",
+            "incidents",
+            "Mass-complaint incidents",
+            "Incidents detected at intake (ten or more complaints of one phenomenon at one "
+            "intake interface within 30 minutes: policy data), newest first. A department user "
+            "sees only its own department's (the phenomenon's route).",
+            incidents.READ_ROLES,
+            None,
+            response_description="A page of incidents.",
+            response_schema={"type": "object"},
+            query=shapes.PageQuery,
+        ),
+        Operation(
+            "get",
+            "/incidents/{incident_id}",
+            "get_incident",
+            "incidents",
+            "One incident",
+            "The incident, its tickets (masked summaries: all of the window's, those before the "
+            "threshold included, and later ones that joined), counts by area, channel and "
+            "status, and a timeline.",
+            incidents.READ_ROLES,
+            None,
+            response_description="The incident.",
+            response_schema={"type": "object"},
+            path_params=("incident_id",),
+        ),
+        Operation(
+            "post",
+            "/incidents/{incident_id}/resolve",
+            "resolve_incident",
+            "incidents",
+            "Resolve every open ticket of an incident",
+            "Records the resolution and starts the incident-resolution workflow: every linked "
+            "ticket still at review, dispatch or the department is resolved with it (reviewed "
+            "and dispatched to the route department first where needed) and goes to the reply "
+            "step, so each customer is still replied to and revisited. A failed run is resumed "
+            "by posting again: tickets already resolved are skipped.",
+            incidents.RESOLVE_ROLES,
+            None,
+            status=202,
+            response_description="The incident, with the run started.",
+            response_schema={"type": "object"},
+            body=shapes.ResolveIncidentBody,
+            path_params=("incident_id",),
+            conflicts=("incident_resolved", "resolution_running"),
+        ),
     )
 
 

@@ -394,6 +394,12 @@ class Ticket:
     # issue 12 items 4-5 (cases): the department the last dispatch named, until it resolves the
     # ticket or hands it off (a return or transfer then counts a mis-transfer: domain/ratings.py)
     dispatched_to: str | None = field(default=None, api=False)
+    # -- issue 11 (incidents): the mass complaint this ticket belongs to
+    incident_id: str | None = field(
+        default=None,
+        api="optional",
+        doc="The mass-complaint incident it belongs to (`GET /incidents/{id}`).",
+    )
 
     @property
     def closed(self) -> bool:

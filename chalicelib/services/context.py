@@ -13,6 +13,7 @@ from chalicelib import config
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.blacklist_repo import BlacklistRepository
 from chalicelib.adapters.bulletins_repo import BulletinCache, BulletinRepository
+from chalicelib.adapters.incidents_repo import IncidentRepository
 from chalicelib.adapters.kpis_repo import KpiRepository
 from chalicelib.adapters.library_repo import LibraryRepository
 from chalicelib.adapters.notices_repo import NoticeRepository
@@ -52,6 +53,11 @@ class Deps:
     active_bulletins: BulletinCache = field(default_factory=BulletinCache)
     library: LibraryRepository = field(default_factory=LibraryRepository)  # issue 12 (cases)
     kpis: KpiRepository = field(default_factory=KpiRepository)  # issue 12: KPI counters
+    # -- issue 11: incidents (mass complaints) --
+    incidents: IncidentRepository = field(default_factory=IncidentRepository)
+    incident_workflows: Workflows = field(
+        default_factory=lambda: Workflows(config.incident_state_machine_arn())
+    )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters import incidents_repo
 from chalicelib.adapters.profile_repo import (
     IntakeView,
     ProfileRepository,
@@ -23,7 +24,7 @@ from chalicelib.adapters.profile_repo import (
 )
 from chalicelib.adapters.tickets_repo import IntakeWrites
 from chalicelib.catalog import Catalog
-from chalicelib.domain import repeats
+from chalicelib.domain import incidents, repeats
 from chalicelib.domain.bulletins import ticket_services
 from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
 from chalicelib.domain.errors import FieldError, ValidationFailed
@@ -124,11 +125,16 @@ def suggestion_ids(new: NewTicketBody, phenomenon: str | None) -> tuple[str, ...
     return tuple(ids)
 
 
-def read_view(new: NewTicketBody, deps: Deps) -> tuple[IntakeView, tuple[str, ...]]:
-    """The one read intake makes (profile, blacklist, suggestion indexes)."""
+def read_view(
+    new: NewTicketBody, deps: Deps, now: datetime | None = None
+) -> tuple[IntakeView, tuple[str, ...]]:
+    """The one read intake makes (profile, blacklist, suggestion indexes; with `now`, the
+    mass-complaint counters of the complaint's interface and phenomenon too)."""
     _, phenomenon, _ = classification(new, deps.rules.catalog)
     ids = suggestion_ids(new, phenomenon)
-    return profiles(deps).read(new.service_number, ids), ids
+    counted = mass_counter(new, phenomenon, now, deps) if now is not None else None
+    extra = counted.item_ids if counted is not None else ()
+    return profiles(deps).read(new.service_number, ids, extra), ids
 
 
 def profiles(deps: Deps) -> ProfileRepository:
@@ -235,6 +241,14 @@ def _complaint(
         ruled = intake_rule_answer(new, catalog, phenomenon)
         if ruled is not None:
             answer, details["answeredAtIntake"] = ruled
+    # issue 11 (incidents): the mass-complaint count, read with the profile
+    counted = None if prepare else mass_counter(new, classification(new, catalog)[1], now, deps)
+    detection = counted.detect(view, now, deps) if counted is not None else None
+    if detection is not None and detection.incident_id is not None:
+        repeat.update(incident_id=detection.incident_id, priority="urgent")
+        details["incidentId"] = detection.incident_id
+        if detection.action == "open":
+            details["incidentOpened"] = True
     ticket = assess(
         new,
         ticket_id,
@@ -251,7 +265,96 @@ def _complaint(
     kept = repeats.prune(view.entries, now)
     drop = [e.id for e in view.entries if e not in kept]
     update = profiles(deps).profile_update(new.service_number, view, entry_of(ticket), drop)
-    return Plan(ticket, IntakeWrites(events=tuple(events), updates=(update,)), details)
+    updates: tuple[dict[str, Any], ...] = (update,)
+    if counted is not None and detection is not None:
+        ticket, more = counted.writes(ticket, detection, now, deps)
+        updates += more
+    return Plan(ticket, IntakeWrites(events=tuple(events), updates=updates), details)
+
+
+# -- issue 11 (incidents): mass-complaint counting at intake ----------------------------------
+
+
+@dataclass(frozen=True)
+class MassCounter:
+    """The (interface, phenomenon) a complaint counts at, and the counter items of its window."""
+
+    key: str
+    channel: str
+    area: str | None
+    phenomenon: str
+    indexes: tuple[int, ...]
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return incidents_repo.incident_item_ids(self.key, self.indexes)
+
+    def detect(self, view: IntakeView, now: datetime, deps: Deps) -> incidents.Detection:
+        buckets = {}
+        for index in self.indexes:
+            bucket = incidents_repo.parse_bucket(
+                index, view.extras.get(incidents_repo.bucket_item_id(self.key, index))
+            )
+            if bucket is not None:
+                buckets[index] = bucket
+        pointer = incidents_repo.parse_pointer(
+            view.extras.get(incidents_repo.pointer_item_id(self.key))
+        )
+        return incidents.detect(self.key, buckets, pointer, now, deps.rules.mass_complaint)
+
+    def writes(
+        self, ticket: Ticket, detection: incidents.Detection, now: datetime, deps: Deps
+    ) -> tuple[Ticket, tuple[dict[str, Any], ...]]:
+        """The ticket (an opening one asks its execution to take the incident up) and the
+        transaction items: the bucket's count, and the incident opened or joined."""
+        repo = incidents_repo.IncidentRepository(deps.rules.mass_complaint)
+        out = [
+            repo.bucket_update(
+                self.key,
+                self.indexes[-1],
+                ticket.id,
+                keep_id=detection.keep_id,
+                cap=detection.count_cap,
+                expires=now + deps.rules.mass_complaint.window,
+            )
+        ]
+        if detection.action == "join" and detection.incident_id is not None:
+            out.append(repo.incident_join(detection.incident_id, ticket.id, now))
+        elif detection.action == "open" and detection.incident_id is not None:
+            opening = incidents_repo.Opening(
+                incident_id=detection.incident_id,
+                counter_key=self.key,
+                generation=detection.generation,
+                channel=self.channel,
+                area=self.area,
+                phenomenon=self.phenomenon,
+                category=ticket.category,
+                route=ticket.route,
+                ticket_ids=(*detection.linked, ticket.id),
+            )
+            out.append(repo.pointer_open(opening, now))
+            out.append(repo.incident_open(opening, now))
+            ticket = ticket.with_changes(
+                workflow_input=steps.with_incident_opened(
+                    ticket.workflow_input, detection.incident_id
+                )
+            )
+        return ticket, tuple(out)
+
+
+def mass_counter(
+    new: NewTicketBody, phenomenon: str | None, now: datetime | None, deps: Deps
+) -> MassCounter | None:
+    """Where a complaint counts toward a mass complaint; None for suggestions, appeals' callers
+    decide apart, and complaints without a phenomenon."""
+    if new.kind != "complaint" or phenomenon is None or now is None:
+        return None
+    policy = deps.rules.mass_complaint
+    channel, area = incidents.interface(
+        new.channel, new.location.area if new.location else None, policy
+    )
+    key = incidents.counter_key(channel, area, phenomenon)
+    return MassCounter(key, channel, area, phenomenon, incidents.window_buckets(now, policy))
 
 
 # -- issue 13 (catalog): the coverage decision [000 ch.5 pt.1 §1; DOMAIN.md §11] ---------------

@@ -42,6 +42,8 @@ def message(
         body["dueAt"] = iso(due)
     if event_type == "dispatched":  # the department is told it serves a blacklisted customer
         body["blacklisted"] = ticket.blacklisted
+    if ticket.incident_id is not None:  # issue 11: events of an incident's tickets name it
+        body["incidentId"] = ticket.incident_id
     return body
 
 

@@ -26,7 +26,7 @@ def resume(
     execution at the ticket's current step (the workflow routes there from its first state and
     records the new execution on the ticket)."""
     if first:
-        deps.workflows.start(ticket.id, steps.stored_input(ticket.workflow_input or ""))
+        deps.workflows.start(ticket.id, steps.stored_input(ticket.workflow_input))
         name = ticket.id
     else:
         deadline = ticket.step_due_at or now

@@ -13,6 +13,7 @@ from chalicelib import config
 if TYPE_CHECKING:  # loaded on first use: a cold start that needs no calendar loads none
     from chalicelib.catalog import Catalog
     from chalicelib.domain.calendar import BusinessCalendar
+    from chalicelib.domain.incidents import MassComplaintPolicy
     from chalicelib.domain.sla import SlaPolicy
 
 
@@ -24,12 +25,14 @@ class Rules:
         policy: SlaPolicy | None = None,
         calendar: BusinessCalendar | None = None,
         workflow_grace: timedelta | None = None,
+        mass_complaint: MassComplaintPolicy | None = None,  # issue 11: incidents
     ) -> None:
         for name, value in (
             ("catalog", catalog),
             ("policy", policy),
             ("calendar", calendar),
             ("workflow_grace", workflow_grace),
+            ("mass_complaint", mass_complaint),
         ):
             if value is not None:
                 self.__dict__[name] = value  # fills the cached_property
@@ -58,6 +61,18 @@ class Rules:
     def workflow_grace(self) -> timedelta:
         """How long a new ticket may wait for its execution before the sweep starts it again."""
         return timedelta(seconds=config.workflow_start_grace_seconds())
+
+    # -- issue 11: incidents (mass complaints) --
+    @cached_property
+    def mass_complaint(self) -> MassComplaintPolicy:
+        """The mass-complaint thresholds (chalicelib/catalog/mass_complaint.json)."""
+        from chalicelib.catalog.mass_complaint import (
+            default_mass_complaint_policy,
+            load_mass_complaint_policy,
+        )
+
+        path = config.mass_complaint_policy()
+        return load_mass_complaint_policy(path) if path else default_mass_complaint_policy()
 
 
 def known_fields(new_fields: dict[str, Any], **top_level: Any) -> dict[str, Any]:

@@ -79,6 +79,7 @@ def execution_input(
     from .notifications import event_identity
 
     payload.update(event_identity(ticket))
+    payload["incidentId"] = ticket.incident_id  # issue 11: the `created` event carries it
     if notice is not None:  # published by the execution itself (ASL), never by the API
         payload["intakeNotice"] = {
             "eventType": notice.event_type,
@@ -88,16 +89,32 @@ def execution_input(
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
-# issue 11: the first state announces `bulletinId` ("$.bulletinId" fails when it is absent);
-# inputs stored at intake before bulletins existed lack it: it is filled in (null) on start.
-def stored_input(raw: str) -> str:
+# The first state announces members added since some tickets were stored ("$.bulletinId" fails
+# when it is absent): a stored input that lacks one gets it (null) when the sweep or an operator
+# first starts it.
+_ADDED_MEMBERS = ("bulletinId", "incidentId")  # issue 11: bulletins, incidents
+
+
+def stored_input(raw: str | None) -> str:
     """The input stored at intake, as the current workflow reads it: unchanged (byte-identical,
     so a repeated start finds the same execution) unless it lacks a member added since."""
     try:
-        payload = json.loads(raw)
+        payload = json.loads(raw or "{}")
     except ValueError:
-        return raw
-    if not isinstance(payload, dict) or "bulletinId" in payload:
-        return raw
-    payload["bulletinId"] = None
+        return raw or ""
+    if not isinstance(payload, dict) or all(m in payload for m in _ADDED_MEMBERS):
+        return raw or ""
+    for member in _ADDED_MEMBERS:
+        payload.setdefault(member, None)
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+# -- issue 11 (incidents) ----------------------------------------------------------------------
+
+
+def with_incident_opened(workflow_input: str | None, incident_id: str) -> str:
+    """The execution input of the complaint that opened an incident: its execution takes the
+    incident up (links the window's tickets, tells the department and the CRC, escalates)."""
+    payload = json.loads(workflow_input or "{}")
+    payload["incidentOpened"] = {"incidentId": incident_id}
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))

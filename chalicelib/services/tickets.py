@@ -75,7 +75,7 @@ def create_ticket(
     ticket_id = new_id("T", now)
     for attempt in range(INTAKE_ATTEMPTS):
         # one read (profile, blacklist, suggestion indexes), one transaction, one start
-        view, ids = intake.read_view(new, deps)
+        view, ids = intake.read_view(new, deps, now)
         plan = intake.plan(
             new, ticket_id, p.username, p.role, now, deps, view, ids, prepare=prepare
         )

@@ -332,11 +332,13 @@ def test_an_intake_that_read_a_stale_profile_reads_again(api: Api, monkeypatch) 
     real = ProfileRepository.read
     reads: list[int] = []
 
-    def stale_once(self: ProfileRepository, number: str, ids: tuple[str, ...] = ()) -> IntakeView:
+    def stale_once(
+        self: ProfileRepository, number: str, ids: tuple[str, ...] = (), *more: Any
+    ) -> IntakeView:
         reads.append(1)
         if len(reads) == 1:  # as if read before the original was stored
             return IntakeView(False, [], None, False)
-        return real(self, number, ids)
+        return real(self, number, ids, *more)  # `more`: issue 11's counter items
 
     monkeypatch.setattr(ProfileRepository, "read", stale_once)
     # WHEN an intake's read is overtaken by another intake of the same customer

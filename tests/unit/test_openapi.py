@@ -117,7 +117,7 @@ def test_every_body_documents_its_examples_and_they_pass_their_own_model() -> No
 
 def test_every_conflict_code_the_rules_raise_is_documented_where_it_can_happen() -> None:
     from chalicelib.adapters import tickets_repo
-    from chalicelib.services import actions, operations
+    from chalicelib.services import actions, incidents, operations
 
     def raised(source: Any) -> set[str]:
         return set(re.findall(r'code="(\w+)"', inspect.getsource(source)))
@@ -132,8 +132,9 @@ def test_every_conflict_code_the_rules_raise_is_documented_where_it_can_happen()
 
     by_view = {op["operationId"]: codes(op) for _, _, op in _operations()}
     everywhere = set().union(*by_view.values())
-    sources = (lifecycle, actions, tickets_repo, operations, *_bulletin_sources())
+    sources = (lifecycle, actions, tickets_repo, operations, incidents, *_bulletin_sources())
     assert set().union(*map(raised, sources)) == everywhere == set(CONFLICTS)
+    assert raised(incidents) <= by_view["resolve_incident"]
     assert raised(operations) <= by_view["restart_workflow"]
     assert raised(tickets_repo) <= by_view["create_ticket"]
     for action in ACTIONS:

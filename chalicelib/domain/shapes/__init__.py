@@ -181,6 +181,9 @@ if TYPE_CHECKING:
     from .other import (
         ClassifyBody as ClassifyBody,
     )
+    from .other import (
+        ResolveIncidentBody as ResolveIncidentBody,
+    )
     from .queries import (
         AuditQuery as AuditQuery,
     )
@@ -266,6 +269,8 @@ _HOME: dict[str, str] = {
     "Day": "library",
     "Mistake": "actions",
     "RatedReviewBody": "actions",
+    # -- issue 11: incidents --
+    "ResolveIncidentBody": "other",
 }
 
 

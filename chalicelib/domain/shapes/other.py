@@ -27,3 +27,27 @@ class BlacklistBody(Shape):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "多次恶意投诉"}]})
 
     reason: _text(500, example="多次恶意投诉")
+
+
+# -- issue 11: incidents ------------------------------------------------------------------------
+
+
+class ResolveIncidentBody(Shape):
+    """`POST /incidents/{id}/resolve`: what was found and done, and what the desk tells each
+    customer when it replies."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "cause": "base_station_fault",
+                    "result": "思明区基站故障已修复",
+                    "script": "您好，您反映的信号问题是基站故障所致，现已修复。",
+                }
+            ]
+        }
+    )
+
+    cause: _text(500, "The cause found.", "base_station_fault")
+    result: _text(4000, "What was done.", "思明区基站故障已修复")
+    script: _text(2000, "What the desk tells each customer at the reply.", "现已修复")
