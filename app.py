@@ -512,6 +512,31 @@ def resolve_incident(incident_id: str) -> Response:
     return http.json_response(started, 202)
 
 
+@app.route(
+    "/incidents/{incident_id}/bulletin",
+    methods=["POST"],
+    content_types=ANY_CONTENT,
+    authorizer=AUTH,
+)
+@endpoint
+@_audited("bulletin_publish")
+def publish_incident_bulletin(incident_id: str) -> Response:
+    from chalicelib.services import incidents
+
+    req = app.current_request
+    created, replayed = incidents.publish_bulletin(
+        http.caller(req),
+        http.path_value(incident_id),
+        http.read_json(req),
+        http.header(req, "Idempotency-Key"),
+        _services(),
+    )
+    response = _bulletin_response(created, 201)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 # Every path gets its CORS preflight and its 405s, from the route table above (chalicelib/api/
 # edges.py); every HTTP response gets the CORS headers.
 edges.complete_routes(app)

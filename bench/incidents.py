@@ -154,7 +154,7 @@ def measure(tickets: int, concurrent: int) -> dict[str, Any]:
         created_in = time.perf_counter() - started
         _wait_taken_up(c, manager, incident_id)
         calls.tasks.clear()
-        body = json.dumps({"cause": "基站故障", "result": "已修复", "script": "故障已修复"})
+        body = json.dumps({"cause": "cable_theft", "result": "已修复", "script": "故障已修复"})
         started = time.perf_counter()
         resp = c.http.post(f"/incidents/{incident_id}/resolve", headers=manager, body=body)
         if resp.status_code != 202:

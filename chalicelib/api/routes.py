@@ -650,6 +650,27 @@ def operations() -> tuple[Operation, ...]:
             path_params=("incident_id",),
             conflicts=("incident_resolved", "resolution_running"),
         ),
+        Operation(
+            "post",
+            "/incidents/{incident_id}/bulletin",
+            "publish_incident_bulletin",
+            "incidents",
+            "Publish a bulletin from an incident",
+            "`POST /bulletins` for the incident's fault: the body is the same, and what it leaves "
+            "out comes from the incident (`type` fault, `phenomena` the incident's, `areas` its "
+            "counter area, `startsAt` now; a hotline incident has no area: name `areas`). Intake "
+            "then answers the next such complaints on the spot; the incident's timeline records "
+            "the bulletin. An incident out of the caller's scope is a 404.",
+            bulletins.WRITE_ROLES,
+            views.Bulletin,
+            status=201,
+            response_description="The bulletin.",
+            body=shapes_bulletins().IncidentBulletinBody,
+            path_params=("incident_id",),
+            request_headers=("Idempotency-Key",),
+            headers=("Location", "ETag", "Idempotent-Replayed"),
+            conflicts=("idempotency_key_reused", "retry"),
+        ),
     )
 
 

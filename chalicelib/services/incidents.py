@@ -22,7 +22,7 @@ from chalicelib.adapters.incidents_repo import Incident, IncidentRepository, inc
 from chalicelib.domain import shapes
 from chalicelib.domain.auth import Principal, require_role
 from chalicelib.domain.duties import lateness
-from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.incidents import ID_PREFIX, id_instant
 from chalicelib.domain.masking import mask_pii
 from chalicelib.domain.records import HistoryEvent
@@ -187,6 +187,7 @@ def request_resolution(caller: Caller, incident_id: str, body: Any, deps: Deps) 
     require_role(p, RESOLVE_ROLES)
     parsed = shapes.parse(shapes.ResolveIncidentBody, body)
     incident = _load(caller, incident_id, deps, RESOLVE_ROLES)
+    _known_cause(incident, parsed.cause, deps)
     if incident.status == "resolved":
         raise Conflict("the incident is resolved already", code="incident_resolved")
     if incident.run and _running(incident, deps):
@@ -218,6 +219,18 @@ def request_resolution(caller: Caller, incident_id: str, body: Any, deps: Deps) 
     deps.audit.record([caller.audit("resolve_incident", None, now)])
     after = _repo(deps).get(incident.id) or incident
     return {**after.to_api(), "run": run, "execution": name}
+
+
+def _known_cause(incident: Incident, cause: str, deps: Deps) -> None:
+    """Each ticket's `resolve` takes only a cause of its phenomenon (issue 13): the incident's
+    cause is checked once, here, so no ticket is skipped for it. 400 naming `cause`."""
+    phenomenon = deps.rules.catalog.phenomenon(incident.phenomenon)
+    allowed = [c.code for c in phenomenon.causes] if phenomenon is not None else []
+    if allowed and cause not in allowed:
+        message = (
+            f"{cause!r} is not a cause of {incident.phenomenon}; allowed: {', '.join(allowed)}"
+        )
+        raise ValidationFailed([FieldError("cause", message)])
 
 
 def run_name(incident_id: str, run: int) -> str:
@@ -416,6 +429,8 @@ def _next_action(
         "cause": str(resolution.get("cause")),
         "result": str(resolution.get("result")),
     }
+    if resolution.get("script"):  # what the desk tells each customer at the reply
+        body["answerScript"] = str(resolution["script"])
     if lateness(ticket, deps.clock()) is not None:
         body["overdueReason"] = f"resolved with {note}"
     holder = Principal(f"incident:{incident.id}", by, ("complaint_admin",), ticket.department)
@@ -430,3 +445,42 @@ def finish(incident_id: str, run: int, results: list[Any], deps: Deps) -> dict[s
     summary = dict(totals)
     _repo(deps).finish(incident_id, run, summary, deps.clock())
     return {"incidentId": incident_id, "run": run, **summary}
+
+
+# -- publishing a bulletin from an incident ---------------------------------------------------
+
+
+def publish_bulletin(
+    caller: Caller, incident_id: str, body: Any, idempotency_key: str | None, deps: Deps
+) -> tuple[Any, bool]:
+    """POST /incidents/{id}/bulletin: a bulletin about the incident's fault, so intake answers
+    the next such complaints on the spot. The body is `POST /bulletins`'s; what it leaves out
+    comes from the incident — `type` fault, `phenomena` the incident's, `areas` its counter's
+    area (a hotline incident has none: the body names them), `startsAt` now. The incident's
+    timeline records the bulletin. Only the publishers' roles (403); then the body (400); then
+    the incident in the caller's scope (404)."""
+    from chalicelib.domain.shapes.bulletins import IncidentBulletinBody
+
+    from . import bulletins
+
+    require_role(caller.principal, bulletins.WRITE_ROLES)
+    shapes.parse(IncidentBulletinBody, body, catalog=deps.rules.catalog)
+    incident = _load(caller, incident_id, deps, READ_ROLES)
+    given = {k: v for k, v in body.items() if v is not None}  # a JSON object: parsed above
+    defaults: dict[str, Any] = {
+        "type": "fault",
+        "phenomena": [incident.phenomenon],
+        "startsAt": iso(deps.clock()),
+    }
+    if incident.area:
+        defaults["areas"] = [incident.area]
+    bulletin, replayed = bulletins.publish_once(
+        {**defaults, **given}, caller, idempotency_key, deps
+    )
+    if not replayed:
+        event = {"at": iso(bulletin.created_at), "event": "bulletin", "bulletinId": bulletin.id}
+        try:
+            _repo(deps).note(incident.id, event)
+        except Exception:  # the bulletin stands; the timeline only misses its line
+            logger.exception("recording a bulletin on its incident failed")
+    return bulletin, replayed

@@ -185,10 +185,15 @@ def test_roles_and_scope(api: Api, aws) -> None:
     status, body, _ = api.call("GET", f"/incidents/{incident_id}", "leader")
     assert status == 200 and "****" in body["tickets"][0]["serviceNumber"]
     assert api.call("GET", "/incidents/I-nope", "complaint_manager")[0] == 404
-    resolve = {"cause": "c", "result": "r", "script": "s"}
+    resolve = {"cause": "cable_theft", "result": "r", "script": "s"}
     path = f"/incidents/{incident_id}/resolve"
     assert api.call("POST", path, "senior_agent", resolve)[0] == 403
     assert api.call("POST", path, "department", resolve, department="marketing")[0] == 404
+    # a cause the incident's phenomenon does not know is a 400 naming it, and starts nothing
+    status, problem, _ = api.call("POST", path, "complaint_manager", {**resolve, "cause": "aliens"})
+    assert status == 400 and [e["field"] for e in problem["errors"]] == ["cause"]
+    assert "weak_coverage" in problem["errors"][0]["message"]
+    assert api.call("GET", f"/incidents/{incident_id}", "complaint_manager")[1]["status"] == "open"
 
 
 @pytest.mark.parametrize(
@@ -260,7 +265,7 @@ def test_resolving_an_incident_resolves_each_ticket_once_even_after_a_failure(
         return real(incident, ticket_id, deps)
 
     monkeypatch.setattr(service, "resolve_one", flaky)
-    body = {"cause": "基站故障", "result": "已修复", "script": "您好，基站故障已修复"}
+    body = {"cause": "cable_theft", "result": "已修复", "script": "您好，基站故障已修复"}
     path = f"/incidents/{incident_id}/resolve"
     # WHEN the complaint manager resolves it
     status, started, _ = api.call("POST", path, "complaint_manager", body)
@@ -283,7 +288,8 @@ def test_resolving_an_incident_resolves_each_ticket_once_even_after_a_failure(
     for t in made:
         stored = wait_until(lambda t=t: (s := ticket(t["id"])).step == "reply" and s)
         assert stored.status == "resolved"
-        assert stored.resolution["cause"] == "基站故障"
+        assert stored.resolution["cause"] == "cable_theft"
+        assert stored.answer_script == "您好，基站故障已修复"  # the incident's script
         _, history, _ = api.call("GET", f"/tickets/{t['id']}/history", "complaint_manager")
         assert [e["action"] for e in history["items"]].count("resolve") == 1
     _, after, _ = api.call("GET", f"/incidents/{incident_id}", "complaint_manager")
@@ -301,3 +307,40 @@ def test_resolving_an_incident_resolves_each_ticket_once_even_after_a_failure(
     )
     assert status == 200 and replied["status"] == "replied", replied
     assert json.dumps(replied)  # serialisable view
+
+
+def test_a_bulletin_published_from_an_incident_answers_the_next_complaints(api: Api, aws) -> None:
+    # GIVEN an incident at one business hall's counter
+    made = [complain(api, channel="business_hall", area="湖里区") for _ in range(10)]
+    incident_id = made[-1]["incidentId"]
+    # WHEN the network department publishes a bulletin from it, naming only title and script
+    body = {"title": "湖里区基站故障", "script": "湖里区基站抢修中，预计18点前恢复。"}
+    status, bulletin, headers = api.call(
+        "POST", f"/incidents/{incident_id}/bulletin", "department", body, department="network"
+    )
+    # THEN the bulletin takes the incident's phenomenon and area, starting now
+    assert status == 201, bulletin
+    assert bulletin["phenomena"] == ["voice_coverage"] and bulletin["areas"] == ["湖里区"]
+    assert bulletin["type"] == "fault" and bulletin["status"] == "active"
+    assert headers["Location"] == f"/bulletins/{bulletin['id']}"
+    # AND the incident's timeline records it
+    _, detail, _ = api.call("GET", f"/incidents/{incident_id}", "complaint_manager")
+    assert any(e.get("bulletinId") == bulletin["id"] for e in detail["timeline"])
+    # AND the next such complaint, anywhere in that area, is answered from the bulletin
+    answered = complain(api, channel="hotline", area="湖里区")
+    assert answered["status"] == "answered" and answered["bulletinId"] == bulletin["id"]
+    # AND another department is told the incident does not exist; an agent may not publish
+    other, problem, _ = api.call(
+        "POST", f"/incidents/{incident_id}/bulletin", "department", body, department="marketing"
+    )
+    assert other == 404, problem
+    agent, _, _ = api.call("POST", f"/incidents/{incident_id}/bulletin", "agent", body)
+    assert agent == 403
+    # AND a body that is no bulletin is a 400 naming the field, and publishes nothing
+    bad, problem, _ = api.call(
+        "POST",
+        f"/incidents/{incident_id}/bulletin",
+        "complaint_manager",
+        {"title": "x", "script": "y", "phenomena": ["aliens"]},
+    )
+    assert bad == 400 and "phenomena" in json.dumps(problem["errors"])

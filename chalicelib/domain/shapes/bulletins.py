@@ -83,6 +83,52 @@ class NewBulletinBody(Shape):
         return self
 
 
+class IncidentBulletinBody(Shape):
+    """`POST /incidents/{id}/bulletin`: a bulletin about the incident's fault. What it leaves out
+    comes from the incident: `type` fault, `phenomena` the incident's, `areas` its counter area
+    (a hotline incident has none: name them), `startsAt` now."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "集美区基站故障",
+                    "script": "您好，集美区基站正在抢修，预计今天18点前恢复，给您带来不便敬请谅解。",
+                    "endsAt": "2026-11-20T18:00:00+08:00",
+                }
+            ]
+        }
+    )
+
+    type: Literal[TYPES] | None = None
+    title: _text(200, "What happened, in one line.", "集美区基站故障")
+    areas: Annotated[list[Area], Field(min_length=1, max_length=MAX_AREAS)] | None = None
+    services: Annotated[list[ServiceLabel], Field(max_length=MAX_LABELS)] | None = None
+    phenomena: (
+        Annotated[
+            list[PhenomenonCode],
+            Field(min_length=1, max_length=MAX_LABELS, description="Catalog phenomenon codes."),
+        ]
+        | None
+    ) = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    script: _text(2000, "What the desk tells a complaining customer.", "基站抢修中，预计18点恢复")
+    contact: (
+        _text(200, "Who to call about it (a desk, not a customer).", "网管中心值班室") | None
+    ) = None
+
+    @field_validator("areas", "services", "phenomena")
+    @classmethod
+    def _unique(cls, v: list[Any] | None) -> list[Any] | None:
+        return _distinct(v)
+
+    @model_validator(mode="after")
+    def _window(self) -> IncidentBulletinBody:
+        _after(self.starts_at, self.ends_at)
+        return self
+
+
 class PatchBulletinBody(Shape):
     """Extend or shorten the window, amend the title, script or contact: each change is recorded
     in the bulletin's history. `endsAt: null` makes it open-ended."""

@@ -40,7 +40,7 @@ class ResolveIncidentBody(Shape):
         json_schema_extra={
             "examples": [
                 {
-                    "cause": "base_station_fault",
+                    "cause": "cable_theft",
                     "result": "思明区基站故障已修复",
                     "script": "您好，您反映的信号问题是基站故障所致，现已修复。",
                 }
@@ -48,6 +48,6 @@ class ResolveIncidentBody(Shape):
         }
     )
 
-    cause: _text(500, "The cause found.", "base_station_fault")
+    cause: _text(500, "A cause code of the incident's phenomenon (`GET /catalog`).", "cable_theft")
     result: _text(4000, "What was done.", "思明区基站故障已修复")
     script: _text(2000, "What the desk tells each customer at the reply.", "现已修复")
