@@ -629,6 +629,7 @@ def operations() -> tuple[Operation, ...]:
             response_description="The incident.",
             response_schema={"type": "object"},
             path_params=("incident_id",),
+            errors=(404,),
         ),
         Operation(
             "post",
@@ -648,6 +649,7 @@ def operations() -> tuple[Operation, ...]:
             response_schema={"type": "object"},
             body=shapes.ResolveIncidentBody,
             path_params=("incident_id",),
+            errors=(404,),
             conflicts=("incident_resolved", "resolution_running"),
         ),
         Operation(
@@ -667,6 +669,7 @@ def operations() -> tuple[Operation, ...]:
             response_description="The bulletin.",
             body=shapes_bulletins().IncidentBulletinBody,
             path_params=("incident_id",),
+            errors=(404,),
             request_headers=("Idempotency-Key",),
             headers=("Location", "ETag", "Idempotent-Replayed"),
             conflicts=("idempotency_key_reused", "retry"),

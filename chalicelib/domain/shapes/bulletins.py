@@ -36,72 +36,11 @@ def _after(starts: datetime | None, ends: datetime | None) -> None:
         raise _FieldFailure("endsAt", "must be after `startsAt`")
 
 
-class NewBulletinBody(Shape):
-    """A fault or planned-work bulletin (信息报送单 / 障碍公告) for the front desk."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "fault",
-                    "title": "思明区部分基站故障",
-                    "areas": ["思明区"],
-                    "services": ["语音", "4G数据"],
-                    "phenomena": ["voice_coverage"],
-                    "startsAt": "2026-11-20T09:00:00+08:00",
-                    "endsAt": "2026-11-20T18:00:00+08:00",
-                    "script": "您好，您所在区域的基站正在抢修，预计今天18点前恢复，给您带来不便敬请谅解。",
-                    "contact": "网管中心值班室",
-                }
-            ]
-        }
-    )
-
-    type: Literal[TYPES]
-    title: _text(200, "What happened, in one line.", "思明区部分基站故障")
-    areas: Annotated[list[Area], Field(min_length=1, max_length=MAX_AREAS)]
-    services: Annotated[list[ServiceLabel], Field(max_length=MAX_LABELS)] | None = None
-    phenomena: Annotated[
-        list[PhenomenonCode],
-        Field(min_length=1, max_length=MAX_LABELS, description="Catalog phenomenon codes."),
-    ]
-    starts_at: Instant
-    ends_at: Instant | None = None
-    script: _text(2000, "What the desk tells a complaining customer.", "基站抢修中，预计18点恢复")
-    contact: (
-        _text(200, "Who to call about it (a desk, not a customer).", "网管中心值班室") | None
-    ) = None
-
-    @field_validator("areas", "services", "phenomena")
-    @classmethod
-    def _unique(cls, v: list[Any] | None) -> list[Any] | None:
-        return _distinct(v)
-
-    @model_validator(mode="after")
-    def _window(self) -> NewBulletinBody:
-        _after(self.starts_at, self.ends_at)
-        return self
-
-
-class IncidentBulletinBody(Shape):
-    """`POST /incidents/{id}/bulletin`: a bulletin about the incident's fault. What it leaves out
-    comes from the incident: `type` fault, `phenomena` the incident's, `areas` its counter area
-    (a hotline incident has none: name them), `startsAt` now."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "集美区基站故障",
-                    "script": "您好，集美区基站正在抢修，预计今天18点前恢复，给您带来不便敬请谅解。",
-                    "endsAt": "2026-11-20T18:00:00+08:00",
-                }
-            ]
-        }
-    )
+class _BulletinFields(Shape):
+    """The members of a bulletin's body; what `POST /bulletins` requires, its body requires."""
 
     type: Literal[TYPES] | None = None
-    title: _text(200, "What happened, in one line.", "集美区基站故障")
+    title: _text(200, "What happened, in one line.", "思明区部分基站故障")
     areas: Annotated[list[Area], Field(min_length=1, max_length=MAX_AREAS)] | None = None
     services: Annotated[list[ServiceLabel], Field(max_length=MAX_LABELS)] | None = None
     phenomena: (
@@ -124,9 +63,57 @@ class IncidentBulletinBody(Shape):
         return _distinct(v)
 
     @model_validator(mode="after")
-    def _window(self) -> IncidentBulletinBody:
+    def _window(self) -> _BulletinFields:
         _after(self.starts_at, self.ends_at)
         return self
+
+
+class NewBulletinBody(_BulletinFields):
+    """A fault or planned-work bulletin (信息报送单 / 障碍公告) for the front desk."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "fault",
+                    "title": "思明区部分基站故障",
+                    "areas": ["思明区"],
+                    "services": ["语音", "4G数据"],
+                    "phenomena": ["voice_coverage"],
+                    "startsAt": "2026-11-20T09:00:00+08:00",
+                    "endsAt": "2026-11-20T18:00:00+08:00",
+                    "script": "您好，您所在区域的基站正在抢修，预计今天18点前恢复，给您带来不便敬请谅解。",
+                    "contact": "网管中心值班室",
+                }
+            ]
+        }
+    )
+
+    type: Literal[TYPES]
+    areas: Annotated[list[Area], Field(min_length=1, max_length=MAX_AREAS)]
+    phenomena: Annotated[
+        list[PhenomenonCode],
+        Field(min_length=1, max_length=MAX_LABELS, description="Catalog phenomenon codes."),
+    ]
+    starts_at: Instant
+
+
+class IncidentBulletinBody(_BulletinFields):
+    """`POST /incidents/{id}/bulletin`: a bulletin about the incident's fault. What it leaves out
+    comes from the incident: `type` fault, `phenomena` the incident's, `areas` its counter area
+    (a hotline incident has none: name them), `startsAt` now."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "集美区基站故障",
+                    "script": "您好，集美区基站正在抢修，预计今天18点前恢复，给您带来不便敬请谅解。",
+                    "endsAt": "2026-11-20T18:00:00+08:00",
+                }
+            ]
+        }
+    )
 
 
 class PatchBulletinBody(Shape):
