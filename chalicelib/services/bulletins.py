@@ -58,7 +58,11 @@ def publish(body: Any, caller: Caller, deps: Deps) -> Bulletin:
 
 
 def publish_once(
-    body: Any, caller: Caller, idempotency_key: str | None, deps: Deps
+    body: Any,
+    caller: Caller,
+    idempotency_key: str | None,
+    deps: Deps,
+    department: str | None = None,
 ) -> tuple[Bulletin, bool]:
     """POST /bulletins with its `Idempotency-Key`: (the bulletin, whether it is a replay). The
     key's record is written in the bulletin's transaction (the tickets' idempotency table,
@@ -86,7 +90,7 @@ def publish_once(
         ends_at=new.ends_at,
         script=new.script,
         contact=new.contact,
-        department=p.department,
+        department=p.department or department,  # a manager publishing for a department
         created_at=now,
         created_by=p.username,
         updated_at=now,

@@ -456,8 +456,9 @@ def publish_bulletin(
     """POST /incidents/{id}/bulletin: a bulletin about the incident's fault, so intake answers
     the next such complaints on the spot. The body is `POST /bulletins`'s; what it leaves out
     comes from the incident — `type` fault, `phenomena` the incident's, `areas` its counter's
-    area (a hotline incident has none: the body names them), `startsAt` now. The incident's
-    timeline records the bulletin. Only the publishers' roles (403); then the body (400); then
+    area (a hotline incident has none: the body names them), `startsAt` now. The bulletin
+    belongs to the incident's route department (which may then amend and close it), whoever
+    publishes it. The incident's timeline records the bulletin. Only the publishers' roles (403); then the body (400); then
     the incident in the caller's scope (404)."""
     from chalicelib.domain.shapes.bulletins import IncidentBulletinBody
 
@@ -475,7 +476,7 @@ def publish_bulletin(
     if incident.area:
         defaults["areas"] = [incident.area]
     bulletin, replayed = bulletins.publish_once(
-        {**defaults, **given}, caller, idempotency_key, deps
+        {**defaults, **given}, caller, idempotency_key, deps, department=incident.route
     )
     if not replayed:
         event = {"at": iso(bulletin.created_at), "event": "bulletin", "bulletinId": bulletin.id}

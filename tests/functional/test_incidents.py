@@ -344,3 +344,12 @@ def test_a_bulletin_published_from_an_incident_answers_the_next_complaints(api: 
         {"title": "x", "script": "y", "phenomena": ["aliens"]},
     )
     assert bad == 400 and "phenomena" in json.dumps(problem["errors"])
+    # AND one the complaint manager publishes belongs to the route department, which closes it
+    status, managers, _ = api.call(
+        "POST", f"/incidents/{incident_id}/bulletin", "complaint_manager", body
+    )
+    assert status == 201 and managers["department"] == "network"
+    closed = api.call(
+        "POST", f"/bulletins/{managers['id']}/close", "department", {}, department="network"
+    )
+    assert closed[0] == 200 and closed[1]["status"] == "closed"
