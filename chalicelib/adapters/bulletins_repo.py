@@ -27,13 +27,13 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.bulletins import ActiveIndex, Bulletin
 from chalicelib.domain.errors import Conflict, Unavailable
-from chalicelib.domain.records import IdempotencyReplay
 from chalicelib.domain.retry import until_settled
 from chalicelib.domain.values import LATEST, parse_storage_time, storage_time
 from chalicelib.logs import logger
 
 from .models import LIST_KEY, AuditModel, BulletinModel, IdempotencyModel
 from .query import connection
+from .tickets_repo import replay
 
 PENDING = "pending"
 FAR_END = storage_time(LATEST)
@@ -183,16 +183,7 @@ class BulletinRepository:
         raise Conflict("a bulletin with this id exists; retry", code="retry")
 
     def _replay(self, key: str, fingerprint: str | None) -> None:
-        try:
-            record = IdempotencyModel.get(key, consistent_read=True)
-        except DoesNotExist:  # expired between the two calls: treat as new next time
-            raise Conflict("the idempotency key is being reused; retry", code="retry") from None
-        if record.fingerprint != fingerprint:
-            raise Conflict(
-                "this Idempotency-Key was already used with a different request body",
-                code="idempotency_key_reused",
-            )
-        raise IdempotencyReplay(record.ticketId)
+        replay(key, fingerprint)  # the tickets' idempotency record, the same rule
 
     def get(self, bulletin_id: str, consistent: bool = False) -> Bulletin | None:
         try:

@@ -256,16 +256,7 @@ class TicketRepository:
         until_settled(attempt, attempts=5, sleep=self.sleep, give_up=give_up, backoff=0.05)
 
     def _replay(self, key: str, fingerprint: str | None) -> None:
-        try:
-            record = IdempotencyModel.get(key, consistent_read=True)
-        except DoesNotExist:  # expired between the two calls: treat as new next time
-            raise Conflict("the idempotency key is being reused; retry", code="retry") from None
-        if record.fingerprint != fingerprint:
-            raise Conflict(
-                "this Idempotency-Key was already used with a different request body",
-                code="idempotency_key_reused",
-            )
-        raise IdempotencyReplay(record.ticketId)
+        replay(key, fingerprint)
 
     def get(self, ticket_id: str, consistent: bool = False) -> Ticket | None:
         """The ticket, None if there is none; raises TicketUnreadableError if it is stored but
@@ -555,3 +546,18 @@ def _stuck_item(raw: dict[str, Any]) -> StuckTicket:
         status=text("status"),
         step=text("step"),
     )
+
+
+def replay(key: str, fingerprint: str | None) -> None:
+    """A create whose idempotency record exists: the first request's result if the body is the
+    same (IdempotencyReplay, naming what it created), else 409 `idempotency_key_reused`."""
+    try:
+        record = IdempotencyModel.get(key, consistent_read=True)
+    except DoesNotExist:  # expired between the two calls: treat as new next time
+        raise Conflict("the idempotency key is being reused; retry", code="retry") from None
+    if record.fingerprint != fingerprint:
+        raise Conflict(
+            "this Idempotency-Key was already used with a different request body",
+            code="idempotency_key_reused",
+        )
+    raise IdempotencyReplay(record.ticketId)
