@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from moto import mock_aws
 
+from chalicelib.domain.lifecycle import QUALITY_CHECK_ROLES
 from infra import local_auth
 from infra.resources import create_all
 from tests.conftest import STACK, TOKEN_SECRET
@@ -423,11 +424,23 @@ class TicketLifecycle(RuleBasedStateMachine):
             return 404  # never held by the user's department: as if it did not exist
         if a.role not in WHO[a.action]:
             return 403
+        if m.closed and self._quality_check(a):
+            return None  # the complaint manager's text-only quality check of an archived ticket
         if m.closed or m.step not in WHEN[a.action]:
             return 409
         if a.role in SCOPED and a.action != "dispatch" and a.department != m.department:
             return 409  # held before, not now: only the holder acts (notes too)
         return None
+
+    def _quality_check(self, a: Attempt) -> bool:
+        """lifecycle._note: on an archived ticket, only a complaint manager's note of text alone."""
+        return (
+            a.action == "note"
+            and self.m.status == "archived"
+            and a.role in QUALITY_CHECK_ROLES
+            and isinstance(a.body, dict)
+            and set(a.body) == {"text"}
+        )
 
     def _out_of_scope(self, a: Attempt) -> bool:
         """Scope comes first: a department user whose department never held the ticket."""
