@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.adapters import incidents_repo
@@ -26,7 +27,12 @@ from chalicelib.adapters.tickets_repo import IntakeWrites
 from chalicelib.catalog import Catalog
 from chalicelib.domain import incidents, repeats
 from chalicelib.domain.bulletins import ticket_services
-from chalicelib.domain.classify import classify, missing_required_fields, validate_field_values
+from chalicelib.domain.classify import (
+    Suggestion,
+    classify,
+    missing_required_fields,
+    validate_field_values,
+)
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.lifecycle import Notice, first_step
 from chalicelib.domain.records import HistoryEvent
@@ -42,6 +48,13 @@ from .rules import known_fields
 SUGGESTIONS_KEPT = 3
 
 
+@lru_cache(maxsize=32)
+def _suggestions(text: str, catalog: Catalog) -> tuple[Suggestion, ...]:
+    """The classifier's ranking, once per text: intake asks for it several times per create
+    (the counters' key, the repeat check, the assessment)."""
+    return tuple(classify(text, catalog, limit=SUGGESTIONS_KEPT))
+
+
 def classification(
     new: NewTicketBody, catalog: Catalog
 ) -> tuple[str | None, str | None, Classification]:
@@ -51,7 +64,7 @@ def classification(
         owner = catalog.phenomenon(new.phenomenon) if new.phenomenon else None
         return (owner.category if owner else new.category), new.phenomenon, record
     text = " ".join(x for x in (new.description, new.expected_result) if x)
-    suggestions = classify(text, catalog, limit=SUGGESTIONS_KEPT)
+    suggestions = _suggestions(text, catalog)
     record = {
         "source": "classifier",
         "confirmed": False,
@@ -242,7 +255,7 @@ def _complaint(
         if ruled is not None:
             answer, details["answeredAtIntake"] = ruled
     # issue 11 (incidents): the mass-complaint count, read with the profile
-    counted = None if prepare else mass_counter(new, classification(new, catalog)[1], now, deps)
+    counted = None if prepare else mass_counter(new, phenomenon, now, deps)
     detection = counted.detect(view, now, deps) if counted is not None else None
     if detection is not None and detection.incident_id is not None:
         repeat.update(incident_id=detection.incident_id, priority="urgent")
